@@ -1,0 +1,104 @@
+package uniqcount.cli;
+
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import uniqcount.count.CounterSpec;
+import uniqcount.window.Granularity;
+
+/** {@code uniqcount count}: the main job. Parses and validates options, then runs a {@link CountJob}. */
+@Command(
+    name = "count",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Counts distinct uids per calendar window by event time (ts) and prints one JSON result per window.",
+      "Reads JSON lines (one frame per line) from files (plain or gzip) or stdin."
+    })
+final class CountCommand implements Callable<Integer> {
+  private final Io io;
+
+  @Option(names = {"-i", "--input"}, paramLabel = "PATH", description = "Input file, glob (quote it) or - for stdin; repeatable. Default: stdin.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "Results as JSON lines to this file, or - for stdout (default).")
+  String output;
+
+  @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
+  String windows;
+
+  @Option(names = "--zone", paramLabel = "ZONE", defaultValue = "UTC", description = "Time zone of the calendar boundaries, e.g. UTC, Europe/Zurich (default: ${DEFAULT-VALUE}). Weeks are ISO weeks from Monday.")
+  String zone;
+
+  @Option(names = "--counter", paramLabel = "KIND", defaultValue = "hll", description = "hll (HyperLogLog, exact while a window is small) or exact (default: ${DEFAULT-VALUE}).")
+  String counter;
+
+  @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81% standard error).")
+  int precision;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads, each owning its own windows (default: available cores).")
+  Integer threads;
+
+  @Option(names = "--uid-field", paramLabel = "NAME", defaultValue = "uid", description = "Root field holding the user id (default: ${DEFAULT-VALUE}).")
+  String uidField;
+
+  @Option(names = "--ts-field", paramLabel = "NAME", defaultValue = "ts", description = "Root field holding the event time, unix seconds (default: ${DEFAULT-VALUE}).")
+  String tsField;
+
+  @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "1048576", description = "Longer frames are rejected as too_large (default: ${DEFAULT-VALUE}).")
+  int maxFrameBytes;
+
+  @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
+  String statsInterval;
+
+  CountCommand(Io io) {
+    this.io = io;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    return new CountJob(config(), io).run();
+  }
+
+  /** Validates every option into an immutable config before anything starts. */
+  CountConfig config() {
+    EnumSet<Granularity> granularities = Granularity.parseList(windows);
+    ZoneId zoneId;
+    try {
+      zoneId = ZoneId.of(zone);
+    } catch (DateTimeException e) {
+      throw new IllegalArgumentException("--zone: unknown time zone '" + zone + "' (e.g. UTC, Europe/Zurich, +02:00)");
+    }
+    CounterSpec spec;
+    switch (counter.toLowerCase(Locale.ROOT)) {
+      case "exact":
+        spec = CounterSpec.exact();
+        break;
+      case "hll":
+        spec = CounterSpec.hll(precision);
+        break;
+      default:
+        throw new IllegalArgumentException("--counter must be hll or exact, got '" + counter + "'");
+    }
+    int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (n < 1 || n > 256) {
+      throw new IllegalArgumentException("--threads must be between 1 and 256, got " + n);
+    }
+    if (uidField.isEmpty() || tsField.isEmpty() || uidField.equals(tsField)) {
+      throw new IllegalArgumentException("--uid-field and --ts-field must be non-empty and different");
+    }
+    if (maxFrameBytes < 16 || maxFrameBytes > (1 << 28)) {
+      throw new IllegalArgumentException("--max-frame-bytes must be between 16 and 268435456, got " + maxFrameBytes);
+    }
+    Duration stats = Durations.parse("--stats-interval", statsInterval);
+    List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
+    return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats);
+  }
+}

@@ -1,0 +1,37 @@
+package uniqcount.cli;
+
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.EnumSet;
+import java.util.List;
+import uniqcount.count.CounterSpec;
+import uniqcount.window.Granularity;
+
+/** The validated, immutable options of one {@code count} run. */
+final class CountConfig {
+  final List<String> inputs;
+  final String output;
+  final EnumSet<Granularity> granularities;
+  final ZoneId zone;
+  final CounterSpec counterSpec;
+  final int threads;
+  final String uidField;
+  final String tsField;
+  final int maxFrameBytes;
+  final Duration statsInterval;
+
+  CountConfig(
+      List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
+      int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval) {
+    this.inputs = inputs;
+    this.output = output;
+    this.granularities = EnumSet.copyOf(granularities);
+    this.zone = zone;
+    this.counterSpec = counterSpec;
+    this.threads = threads;
+    this.uidField = uidField;
+    this.tsField = tsField;
+    this.maxFrameBytes = maxFrameBytes;
+    this.statsInterval = statsInterval;
+  }
+}

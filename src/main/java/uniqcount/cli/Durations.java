@@ -1,0 +1,52 @@
+package uniqcount.cli;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses durations as users write them: {@code 500ms}, {@code 5s}, {@code 10m}, {@code 2h}, {@code 7d}, or ISO {@code PT5S}. */
+final class Durations {
+  private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+  private Durations() {}
+
+  static Duration parse(String option, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    Matcher m = SIMPLE.matcher(t);
+    if (m.matches()) {
+      long n;
+      try {
+        n = Long.parseLong(m.group(1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(option + ": duration '" + text + "' is too large");
+      }
+      switch (m.group(2)) {
+        case "ms":
+          return Duration.ofMillis(n);
+        case "s":
+          return Duration.ofSeconds(n);
+        case "m":
+          return Duration.ofMinutes(n);
+        case "h":
+          return Duration.ofHours(n);
+        default:
+          return Duration.ofDays(n);
+      }
+    }
+    if (t.equals("0")) {
+      return Duration.ZERO;
+    }
+    try {
+      Duration d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(option + ": duration must not be negative, got '" + text + "'");
+      }
+      return d;
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          option + ": '" + text + "' is not a duration (write e.g. 500ms, 5s, 10m, 2h, 7d)");
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package uniqcount.cli;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import uniqcount.source.InputException;
+
+/** Entry point: {@code uniqcount count|generate ...}. */
+@Command(
+    name = "uniqcount",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Distinct users per calendar window (minute, hour, day, week, month, year) from JSON frames.",
+    synopsisSubcommandLabel = "COMMAND")
+public final class Main implements java.util.concurrent.Callable<Integer> {
+  /** Exit status of a run that failed on its input or output. */
+  static final int EXIT_FAILURE = 1;
+  /** Exit status of a bad command line. */
+  static final int EXIT_USAGE = 2;
+
+  private final Io io;
+
+  private Main(Io io) {
+    this.io = io;
+  }
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(execute(args, System.in, System.out, System.err));
+  }
+
+  /** Runs the command line on the given streams; returns the exit status. */
+  public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    Io io = new Io(in, out, err);
+    CommandLine cl = new CommandLine(new Main(io));
+    cl.addSubcommand("count", new CountCommand(io));
+    cl.addSubcommand("generate", new GenerateCommand(io));
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(err, true));
+    cl.setParameterExceptionHandler(
+        (ex, argv) -> {
+          String command = ex.getCommandLine().getCommandName();
+          String path = command.equals("uniqcount") ? "uniqcount" : "uniqcount " + command;
+          err.println(path + ": " + ex.getMessage() + " (see '" + path + " --help')");
+          return EXIT_USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          String path = "uniqcount " + commandLine.getCommandName();
+          if (ex instanceof UserError || ex instanceof IllegalArgumentException) {
+            err.println(path + ": " + ex.getMessage());
+            return ex instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
+          }
+          if (ex instanceof InputException) {
+            err.println(path + ": " + ex.getMessage());
+            return EXIT_FAILURE;
+          }
+          err.println(path + ": internal error: " + ex + " (set UNIQCOUNT_DEBUG=1 for the stack trace)");
+          if (System.getenv("UNIQCOUNT_DEBUG") != null) {
+            ex.printStackTrace(err);
+          }
+          return EXIT_FAILURE;
+        });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    io.err.println("uniqcount: give a command: count or generate (see 'uniqcount --help')");
+    return EXIT_USAGE;
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"uniqcount " + (v == null ? "dev" : v)};
+    }
+  }
+}

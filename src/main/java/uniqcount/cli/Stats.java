@@ -1,0 +1,127 @@
+package uniqcount.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import uniqcount.frame.Reject;
+import uniqcount.window.Shard;
+
+/**
+ * Run statistics on stderr: a progress line every interval on long runs and one final line.
+ *
+ * <pre>uniqcount: frames=200000 accepted=199800 rejected=200 elapsed_s=1.52 frames_per_s=131578
+ *   mb_per_s=273.6 peak_heap_mb=212 peak_rss_mb=388 decode_share=0.62 rejected_by_reason=truncated:120,empty:80</pre>
+ *
+ * {@code decode_share} is the fraction of the workers' busy time spent decoding JSON (the rest
+ * is window assignment and counting); reading and decompressing happen on another thread and are
+ * not in it.
+ */
+final class Stats {
+  private final List<Shard> shards;
+  private final PrintStream err;
+  private final long startNanos = System.nanoTime();
+  private Thread reporter;
+
+  Stats(List<Shard> shards, PrintStream err) {
+    this.shards = shards;
+    this.err = err;
+  }
+
+  void startReporting(Duration interval) {
+    if (interval.isZero()) {
+      return;
+    }
+    reporter = new Thread(() -> {
+      try {
+        while (true) {
+          Thread.sleep(interval.toMillis());
+          err.println("uniqcount: progress " + line());
+        }
+      } catch (InterruptedException e) {
+        // stopped
+      }
+    }, "uniqcount-stats");
+    reporter.setDaemon(true);
+    reporter.start();
+  }
+
+  void stop() {
+    if (reporter != null) {
+      reporter.interrupt();
+      try {
+        reporter.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  void printFinal() {
+    err.println("uniqcount: done " + line());
+  }
+
+  String line() {
+    long frames = 0;
+    long accepted = 0;
+    long bytes = 0;
+    long decodeNanos = 0;
+    long busyNanos = 0;
+    long[] rejected = new long[Reject.count()];
+    for (Shard s : shards) {
+      Shard.ShardStats st = s.stats();
+      frames += st.frames();
+      accepted += st.accepted();
+      bytes += st.bytes();
+      decodeNanos += st.decodeNanos();
+      busyNanos += st.busyNanos();
+      for (int i = 0; i < rejected.length; i++) {
+        rejected[i] += st.rejected(Reject.of(i));
+      }
+    }
+    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    StringBuilder reasons = new StringBuilder();
+    long rejectedTotal = 0;
+    for (int i = 0; i < rejected.length; i++) {
+      if (rejected[i] > 0) {
+        reasons.append(reasons.length() == 0 ? "" : ",").append(Reject.of(i).label()).append(':').append(rejected[i]);
+        rejectedTotal += rejected[i];
+      }
+    }
+    return String.format(Locale.ROOT,
+        "frames=%d accepted=%d rejected=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f rejected_by_reason=%s",
+        frames, accepted, rejectedTotal, seconds, frames / seconds, bytes / seconds / 1e6,
+        peakHeapBytes() >> 20, peakRssMb(), busyNanos == 0 ? 0.0 : (double) decodeNanos / busyNanos,
+        reasons.length() == 0 ? "none" : reasons);
+  }
+
+  private static long peakHeapBytes() {
+    long sum = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
+  }
+
+  /** VmHWM from /proc (Linux); "n/a" elsewhere. */
+  private static String peakRssMb() {
+    try {
+      for (String l : Files.readAllLines(Paths.get("/proc/self/status"))) {
+        if (l.startsWith("VmHWM:")) {
+          return Long.toString(Long.parseLong(l.replaceAll("[^0-9]", "")) >> 10);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return "n/a";
+  }
+}

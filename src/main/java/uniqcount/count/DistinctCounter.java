@@ -1,0 +1,34 @@
+package uniqcount.count;
+
+/**
+ * Counts distinct 64-bit uid hashes. Implementations may promote themselves to another
+ * representation, so every mutating call returns the counter to use from then on:
+ * {@code counter = counter.add(hash)}.
+ *
+ * <p>Not thread-safe: one thread owns each counter. Merging is a union and is exact for every
+ * implementation (no information is lost by merging shards), so results never depend on how the
+ * input was split.
+ */
+public interface DistinctCounter {
+
+  /** Adds one uid hash; returns this counter or its successor. */
+  DistinctCounter add(long hash);
+
+  /** Adds every value of {@code other} (a counter made by the same {@link CounterSpec}). */
+  DistinctCounter merge(DistinctCounter other);
+
+  /** An independent copy. */
+  DistinctCounter copy();
+
+  /** The number of distinct values, exact or estimated. */
+  long estimate();
+
+  /**
+   * Relative standard error of {@link #estimate()}: 0 when the count is exact (up to 64-bit hash
+   * collisions, see {@code UidHash}).
+   */
+  double relativeStandardError();
+
+  /** Heap bytes held by this counter, approximately. */
+  long sizeBytes();
+}

@@ -1,0 +1,54 @@
+package uniqcount.count;
+
+/** Exact distinct count: a set of 64-bit uid hashes (exact up to hash collisions). */
+final class ExactCounter implements DistinctCounter {
+  private final LongHashSet set;
+
+  ExactCounter() {
+    this.set = new LongHashSet(16);
+  }
+
+  private ExactCounter(LongHashSet set) {
+    this.set = set;
+  }
+
+  @Override
+  public DistinctCounter add(long hash) {
+    set.add(hash);
+    return this;
+  }
+
+  @Override
+  public DistinctCounter merge(DistinctCounter other) {
+    LongHashSet o = ((ExactCounter) other).set;
+    if (o.containsZero()) {
+      set.add(0);
+    }
+    for (long v : o.slots()) {
+      if (v != 0) {
+        set.add(v);
+      }
+    }
+    return this;
+  }
+
+  @Override
+  public DistinctCounter copy() {
+    return new ExactCounter(new LongHashSet(set));
+  }
+
+  @Override
+  public long estimate() {
+    return set.size();
+  }
+
+  @Override
+  public double relativeStandardError() {
+    return 0;
+  }
+
+  @Override
+  public long sizeBytes() {
+    return 16 + set.sizeBytes();
+  }
+}

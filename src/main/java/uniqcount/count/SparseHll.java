@@ -1,0 +1,87 @@
+package uniqcount.count;
+
+/**
+ * The first representation of an {@code hll} counter: the exact set of hashes, while it is no
+ * larger than the dense registers would be (2^p / 16 values). Beyond that it promotes itself to a
+ * {@link DenseHll} holding the same hashes. Small windows are therefore counted exactly, and
+ * thousands of quiet windows cost far less than 2^p bytes each.
+ *
+ * <p>Whether a counter is sparse depends only on how many distinct hashes it holds, never on the
+ * order of updates or merges, so sharded and unsharded runs give identical results.
+ */
+final class SparseHll implements DistinctCounter {
+  private final int precision;
+  private final int limit;
+  private final LongHashSet set;
+
+  SparseHll(int precision) {
+    this.precision = precision;
+    this.limit = Math.max(1, (1 << precision) >>> 4);
+    this.set = new LongHashSet(16);
+  }
+
+  private SparseHll(SparseHll other) {
+    this.precision = other.precision;
+    this.limit = other.limit;
+    this.set = new LongHashSet(other.set);
+  }
+
+  @Override
+  public DistinctCounter add(long hash) {
+    if (set.add(hash) && set.size() > limit) {
+      return addAllTo(new DenseHll(precision));
+    }
+    return this;
+  }
+
+  @Override
+  public DistinctCounter merge(DistinctCounter other) {
+    if (other instanceof DenseHll) {
+      return addAllTo((DenseHll) other.copy());
+    }
+    DistinctCounter result = this;
+    LongHashSet theirs = ((SparseHll) other).set;
+    if (theirs.containsZero()) {
+      result = result.add(0);
+    }
+    for (long v : theirs.slots()) {
+      if (v != 0) {
+        result = result.add(v);
+      }
+    }
+    return result;
+  }
+
+  /** Adds every hash of this set to {@code dense}; returns it. */
+  DenseHll addAllTo(DenseHll dense) {
+    if (set.containsZero()) {
+      dense.add(0);
+    }
+    for (long v : set.slots()) {
+      if (v != 0) {
+        dense.add(v);
+      }
+    }
+    return dense;
+  }
+
+  @Override
+  public DistinctCounter copy() {
+    return new SparseHll(this);
+  }
+
+  @Override
+  public long estimate() {
+    return set.size();
+  }
+
+  @Override
+  public double relativeStandardError() {
+    return 0;
+  }
+
+  @Override
+  public long sizeBytes() {
+    return 24 + set.sizeBytes();
+  }
+}

@@ -1,0 +1,738 @@
+package uniqcount.frame;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Extracts the root-level uid and ts of one JSON frame without building a tree.
+ *
+ * <p>A flyweight: one instance per thread, {@link #decode} over a byte range, then read {@link
+ * #uidHash()} and {@link #timestampSec()} or {@link #reject()}. Nothing is allocated per frame.
+ *
+ * <p>The whole frame is walked: nested objects and arrays are skipped with their structure checked
+ * (commas, colons, brackets, string escapes, number grammar, literals), so a truncated or
+ * malformed frame is noticed wherever the damage is. Not checked: that the bytes of skipped strings
+ * are well-formed UTF-8. Strings are skipped eight bytes per step (SWAR).
+ *
+ * <p>Semantics, matching a conforming JSON parser: the root must be an object; for a key repeated
+ * at the root the last value wins; keys are compared by their decoded value; the uid must be a
+ * string and is identified by its decoded value (escapes resolved, lone surrogates kept as their
+ * three-byte form); ts must be a JSON integer or a string of ASCII digits (leading zeros allowed),
+ * within years 1..9999 UTC.
+ */
+public final class FrameDecoder {
+  /** Deepest nesting accepted, counting the root object (as Jackson's default). */
+  public static final int MAX_DEPTH = 1000;
+  /** 0001-01-01T00:00:00Z: the earliest timestamp accepted. */
+  public static final long MIN_TIMESTAMP_SEC = -62_135_596_800L;
+  /** 9999-12-31T23:59:59Z: the latest timestamp accepted. */
+  public static final long MAX_TIMESTAMP_SEC = 253_402_300_799L;
+
+  private static final VarHandle LONG_LE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long QUOTES = 0x2222222222222222L;
+  private static final long BACKSLASHES = 0x5c5c5c5c5c5c5c5cL;
+  private static final long CONTROL_LIMIT = 0x2020202020202020L;
+
+  private static final int MISSING = 0;
+  private static final int PRESENT = 1;
+  private static final int WRONG_TYPE = 2;
+  private static final int OUT_OF_RANGE = 3;
+
+  private static final int OTHER_KEY = 0;
+  private static final int UID_KEY = 1;
+  private static final int TS_KEY = 2;
+
+  private final byte[] uidKey;
+  private final byte[] tsKey;
+  private final int maxFrameBytes;
+  private final long[] containerIsObject = new long[(MAX_DEPTH >>> 6) + 1];
+
+  private byte[] scratch = new byte[64];
+  private byte[] uidBytes = new byte[64];
+  private int uidLength;
+  private boolean uidInFrame;
+  private byte[] frame;
+  private int uidOffset;
+
+  private boolean lastStringEscaped;
+  private Reject reject;
+  private int uidState;
+  private int tsState;
+  private long uidHash;
+  private long timestampSec;
+
+  /**
+   * @param uidField name of the root field holding the user id
+   * @param tsField name of the root field holding the event time in unix seconds
+   * @param maxFrameBytes longer frames are rejected as {@link Reject#TOO_LARGE}
+   */
+  public FrameDecoder(String uidField, String tsField, int maxFrameBytes) {
+    if (maxFrameBytes < 2) {
+      throw new IllegalArgumentException("maxFrameBytes must be >= 2, got " + maxFrameBytes);
+    }
+    this.uidKey = uidField.getBytes(StandardCharsets.UTF_8);
+    this.tsKey = tsField.getBytes(StandardCharsets.UTF_8);
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** A decoder for the default field names {@code uid} and {@code ts}. */
+  public FrameDecoder(int maxFrameBytes) {
+    this("uid", "ts", maxFrameBytes);
+  }
+
+  /**
+   * Decodes one frame: {@code length} bytes of {@code bytes} from {@code offset}, without the line
+   * terminator (a trailing CR is whitespace).
+   *
+   * @return true if the frame has a valid root uid and ts; false if it is rejected, see {@link
+   *     #reject()}
+   */
+  public boolean decode(byte[] bytes, int offset, int length) {
+    reject = null;
+    uidState = MISSING;
+    tsState = MISSING;
+    if (length > maxFrameBytes) {
+      return rejected(Reject.TOO_LARGE);
+    }
+    int end = offset + length;
+    int p = skipWhitespace(bytes, offset, end);
+    if (p == end) {
+      return rejected(Reject.EMPTY);
+    }
+    if (bytes[p] != '{') {
+      return rejected(Reject.NOT_OBJECT);
+    }
+    frame = bytes;
+    p = parseRoot(bytes, p + 1, end);
+    if (p < 0) {
+      return false;
+    }
+    if (skipWhitespace(bytes, p, end) != end) {
+      return rejected(Reject.MALFORMED);
+    }
+    if (uidState != PRESENT) {
+      return rejected(uidState == MISSING ? Reject.MISSING_UID : Reject.UID_NOT_STRING);
+    }
+    if (tsState != PRESENT) {
+      return rejected(
+          tsState == MISSING
+              ? Reject.MISSING_TS
+              : tsState == WRONG_TYPE ? Reject.TS_NOT_INTEGER : Reject.TS_OUT_OF_RANGE);
+    }
+    return true;
+  }
+
+  /** Why the last frame was rejected, or null if it was accepted. */
+  public Reject reject() {
+    return reject;
+  }
+
+  /** {@link UidHash} of the decoded uid of the last accepted frame. */
+  public long uidHash() {
+    return uidHash;
+  }
+
+  /** The ts of the last accepted frame, unix seconds. */
+  public long timestampSec() {
+    return timestampSec;
+  }
+
+  /** A copy of the decoded uid bytes of the last accepted frame (for tests and diagnostics). */
+  public byte[] uid() {
+    byte[] copy = new byte[uidLength];
+    System.arraycopy(uidInFrame ? frame : uidBytes, uidInFrame ? uidOffset : 0, copy, 0, uidLength);
+    return copy;
+  }
+
+  private boolean rejected(Reject reason) {
+    reject = reason;
+    return false;
+  }
+
+  private int fail(Reject reason) {
+    reject = reason;
+    return -1;
+  }
+
+  private int parseRoot(byte[] b, int p, int end) {
+    p = skipWhitespace(b, p, end);
+    if (p >= end) {
+      return fail(Reject.TRUNCATED);
+    }
+    if (b[p] == '}') {
+      return p + 1;
+    }
+    while (true) {
+      if (b[p] != '"') {
+        return fail(Reject.MALFORMED);
+      }
+      int q = skipString(b, p, end);
+      if (q < 0) {
+        return -1;
+      }
+      int key = classifyKey(b, p + 1, q - 1);
+      p = skipWhitespace(b, q, end);
+      if (p >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      if (b[p] != ':') {
+        return fail(Reject.MALFORMED);
+      }
+      p = skipWhitespace(b, p + 1, end);
+      if (p >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      if (key == UID_KEY) {
+        p = parseUid(b, p, end);
+      } else if (key == TS_KEY) {
+        p = parseTs(b, p, end);
+      } else {
+        p = skipValue(b, p, end);
+      }
+      if (p < 0) {
+        return -1;
+      }
+      p = skipWhitespace(b, p, end);
+      if (p >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      byte c = b[p];
+      if (c == '}') {
+        return p + 1;
+      }
+      if (c != ',') {
+        return fail(Reject.MALFORMED);
+      }
+      p = skipWhitespace(b, p + 1, end);
+      if (p >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+    }
+  }
+
+  private int classifyKey(byte[] b, int from, int to) {
+    if (lastStringEscaped) {
+      int n = unescape(b, from, to);
+      return classifyKeyBytes(scratch, 0, n);
+    }
+    return classifyKeyBytes(b, from, to - from);
+  }
+
+  private int classifyKeyBytes(byte[] b, int from, int length) {
+    if (equalsKey(b, from, length, uidKey)) {
+      return UID_KEY;
+    }
+    if (equalsKey(b, from, length, tsKey)) {
+      return TS_KEY;
+    }
+    return OTHER_KEY;
+  }
+
+  private static boolean equalsKey(byte[] b, int from, int length, byte[] key) {
+    if (length != key.length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (b[from + i] != key[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private int parseUid(byte[] b, int p, int end) {
+    if (b[p] != '"') {
+      uidState = WRONG_TYPE;
+      return skipValue(b, p, end);
+    }
+    int q = skipString(b, p, end);
+    if (q < 0) {
+      return -1;
+    }
+    if (lastStringEscaped) {
+      int n = unescape(b, p + 1, q - 1);
+      if (uidBytes.length < n) {
+        uidBytes = new byte[Math.max(n, uidBytes.length * 2)];
+      }
+      System.arraycopy(scratch, 0, uidBytes, 0, n);
+      uidLength = n;
+      uidInFrame = false;
+      uidHash = UidHash.hash(uidBytes, 0, n);
+    } else {
+      uidOffset = p + 1;
+      uidLength = q - 1 - uidOffset;
+      uidInFrame = true;
+      uidHash = UidHash.hash(b, uidOffset, uidLength);
+    }
+    uidState = PRESENT;
+    return q;
+  }
+
+  private int parseTs(byte[] b, int p, int end) {
+    byte c = b[p];
+    if (c == '"') {
+      int q = skipString(b, p, end);
+      if (q < 0) {
+        return -1;
+      }
+      if (lastStringEscaped) {
+        int n = unescape(b, p + 1, q - 1);
+        parseDigits(scratch, 0, n);
+      } else {
+        parseDigits(b, p + 1, q - 1);
+      }
+      return q;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      return parseTsNumber(b, p, end);
+    }
+    tsState = WRONG_TYPE;
+    return skipValue(b, p, end);
+  }
+
+  /** A ts given as a string: ASCII digits only, at least one. */
+  private void parseDigits(byte[] b, int from, int to) {
+    if (from == to) {
+      tsState = WRONG_TYPE;
+      return;
+    }
+    long value = 0;
+    boolean overflow = false;
+    for (int i = from; i < to; i++) {
+      int d = b[i] - '0';
+      if (d < 0 || d > 9) {
+        tsState = WRONG_TYPE;
+        return;
+      }
+      if (value > (Long.MAX_VALUE - d) / 10) {
+        overflow = true;
+      } else {
+        value = value * 10 + d;
+      }
+    }
+    setTimestamp(value, overflow);
+  }
+
+  /** A ts given as a JSON number: it must be an integer (no fraction, no exponent). */
+  private int parseTsNumber(byte[] b, int p, int end) {
+    int i = p;
+    boolean negative = b[i] == '-';
+    if (negative) {
+      i++;
+      if (i >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+    }
+    long value = 0;
+    boolean overflow = false;
+    byte c = b[i];
+    if (c == '0') {
+      i++;
+    } else if (c >= '1' && c <= '9') {
+      while (i < end && (c = b[i]) >= '0' && c <= '9') {
+        int d = c - '0';
+        if (value > (Long.MAX_VALUE - d) / 10) {
+          overflow = true;
+        } else {
+          value = value * 10 + d;
+        }
+        i++;
+      }
+    } else {
+      return fail(Reject.MALFORMED);
+    }
+    if (i < end && (b[i] == '.' || b[i] == 'e' || b[i] == 'E')) {
+      tsState = WRONG_TYPE;
+      return skipNumberTail(b, i, end);
+    }
+    setTimestamp(negative ? -value : value, overflow);
+    return i;
+  }
+
+  private void setTimestamp(long value, boolean overflow) {
+    if (overflow || value < MIN_TIMESTAMP_SEC || value > MAX_TIMESTAMP_SEC) {
+      tsState = OUT_OF_RANGE;
+    } else {
+      tsState = PRESENT;
+      timestampSec = value;
+    }
+  }
+
+  /**
+   * Skips one value of any kind starting at {@code p} (which is not whitespace and is inside the
+   * frame); nested containers are walked iteratively with an explicit stack.
+   */
+  private int skipValue(byte[] b, int p, int end) {
+    int depth = 0;
+    while (true) {
+      byte c = b[p];
+      if (c == '{' || c == '[') {
+        boolean object = c == '{';
+        if (++depth >= MAX_DEPTH) {
+          return fail(Reject.TOO_DEEP);
+        }
+        setContainer(depth, object);
+        p = skipWhitespace(b, p + 1, end);
+        if (p >= end) {
+          return fail(Reject.TRUNCATED);
+        }
+        if (b[p] != (object ? '}' : ']')) {
+          if (object) {
+            p = skipKeyAndColon(b, p, end);
+            if (p < 0) {
+              return -1;
+            }
+          }
+          continue;
+        }
+        p++;
+        depth--;
+      } else {
+        p = skipScalar(b, p, end);
+        if (p < 0) {
+          return -1;
+        }
+      }
+      // After a complete value: close containers or move to the next element.
+      while (true) {
+        if (depth == 0) {
+          return p;
+        }
+        p = skipWhitespace(b, p, end);
+        if (p >= end) {
+          return fail(Reject.TRUNCATED);
+        }
+        boolean object = isObject(depth);
+        c = b[p];
+        if (c == ',') {
+          p = skipWhitespace(b, p + 1, end);
+          if (p >= end) {
+            return fail(Reject.TRUNCATED);
+          }
+          if (object) {
+            p = skipKeyAndColon(b, p, end);
+            if (p < 0) {
+              return -1;
+            }
+          }
+          break;
+        }
+        if (c != (object ? '}' : ']')) {
+          return fail(Reject.MALFORMED);
+        }
+        p++;
+        depth--;
+      }
+    }
+  }
+
+  private void setContainer(int depth, boolean object) {
+    long bit = 1L << depth;
+    if (object) {
+      containerIsObject[depth >>> 6] |= bit;
+    } else {
+      containerIsObject[depth >>> 6] &= ~bit;
+    }
+  }
+
+  private boolean isObject(int depth) {
+    return (containerIsObject[depth >>> 6] & (1L << depth)) != 0;
+  }
+
+  /** At a member of a nested object: skips {@code "key" :} and the whitespace after it. */
+  private int skipKeyAndColon(byte[] b, int p, int end) {
+    if (b[p] != '"') {
+      return fail(Reject.MALFORMED);
+    }
+    p = skipString(b, p, end);
+    if (p < 0) {
+      return -1;
+    }
+    p = skipWhitespace(b, p, end);
+    if (p >= end) {
+      return fail(Reject.TRUNCATED);
+    }
+    if (b[p] != ':') {
+      return fail(Reject.MALFORMED);
+    }
+    p = skipWhitespace(b, p + 1, end);
+    return p >= end ? fail(Reject.TRUNCATED) : p;
+  }
+
+  private int skipScalar(byte[] b, int p, int end) {
+    byte c = b[p];
+    switch (c) {
+      case '"':
+        return skipString(b, p, end);
+      case 't':
+        return skipLiteral(b, p, end, TRUE);
+      case 'f':
+        return skipLiteral(b, p, end, FALSE);
+      case 'n':
+        return skipLiteral(b, p, end, NULL);
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+          return skipNumber(b, p, end);
+        }
+        return fail(Reject.MALFORMED);
+    }
+  }
+
+  private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+  private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+  private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
+  private int skipLiteral(byte[] b, int p, int end, byte[] literal) {
+    for (int i = 0; i < literal.length; i++) {
+      if (p + i >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      if (b[p + i] != literal[i]) {
+        return fail(Reject.MALFORMED);
+      }
+    }
+    return p + literal.length;
+  }
+
+  /** JSON number grammar: {@code -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?}. */
+  private int skipNumber(byte[] b, int p, int end) {
+    int i = p;
+    if (b[i] == '-') {
+      i++;
+      if (i >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+    }
+    byte c = b[i];
+    if (c == '0') {
+      i++;
+    } else if (c >= '1' && c <= '9') {
+      i = skipDigits(b, i + 1, end);
+    } else {
+      return fail(Reject.MALFORMED);
+    }
+    return skipNumberTail(b, i, end);
+  }
+
+  /** The optional fraction and exponent of a number, from just after its integer part. */
+  private int skipNumberTail(byte[] b, int i, int end) {
+    if (i < end && b[i] == '.') {
+      i = requireDigits(b, i + 1, end);
+      if (i < 0) {
+        return -1;
+      }
+    }
+    if (i < end && (b[i] == 'e' || b[i] == 'E')) {
+      i++;
+      if (i < end && (b[i] == '+' || b[i] == '-')) {
+        i++;
+      }
+      i = requireDigits(b, i, end);
+    }
+    return i;
+  }
+
+  private int requireDigits(byte[] b, int i, int end) {
+    if (i >= end) {
+      return fail(Reject.TRUNCATED);
+    }
+    if (b[i] < '0' || b[i] > '9') {
+      return fail(Reject.MALFORMED);
+    }
+    return skipDigits(b, i + 1, end);
+  }
+
+  private static int skipDigits(byte[] b, int i, int end) {
+    while (i < end && b[i] >= '0' && b[i] <= '9') {
+      i++;
+    }
+    return i;
+  }
+
+  /**
+   * Skips a string starting at the quote {@code b[p]}; returns the index after the closing quote
+   * and sets {@link #lastStringEscaped}. Searches eight bytes at a time for a quote, a backslash or
+   * a control character (which JSON forbids inside strings).
+   */
+  private int skipString(byte[] b, int p, int end) {
+    boolean escaped = false;
+    int i = p + 1;
+    while (true) {
+      while (i + 8 <= end) {
+        long w = (long) LONG_LE.get(b, i);
+        long hits = hasZeroByte(w ^ QUOTES) | hasZeroByte(w ^ BACKSLASHES) | hasByteBelow20(w);
+        if (hits != 0) {
+          i += Long.numberOfTrailingZeros(hits) >>> 3;
+          break;
+        }
+        i += 8;
+      }
+      if (i >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      byte c = b[i];
+      if (c == '"') {
+        lastStringEscaped = escaped;
+        return i + 1;
+      }
+      if (c == '\\') {
+        escaped = true;
+        i = skipEscape(b, i, end);
+        if (i < 0) {
+          return -1;
+        }
+      } else if ((c & 0xFF) < 0x20) {
+        return fail(Reject.MALFORMED);
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private static long hasZeroByte(long v) {
+    return (v - ONES) & ~v & HIGHS;
+  }
+
+  private static long hasByteBelow20(long v) {
+    return (v - CONTROL_LIMIT) & ~v & HIGHS;
+  }
+
+  private int skipEscape(byte[] b, int i, int end) {
+    if (i + 1 >= end) {
+      return fail(Reject.TRUNCATED);
+    }
+    switch (b[i + 1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        return i + 2;
+      case 'u':
+        for (int k = i + 2; k < i + 6; k++) {
+          if (k >= end) {
+            return fail(Reject.TRUNCATED);
+          }
+          if (hexValue(b[k]) < 0) {
+            return fail(Reject.MALFORMED);
+          }
+        }
+        return i + 6;
+      default:
+        return fail(Reject.MALFORMED);
+    }
+  }
+
+  private static int hexValue(byte c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
+  /**
+   * Decodes the escapes of a string body already checked by {@link #skipString} into {@link
+   * #scratch}, as UTF-8; returns its length. A surrogate pair becomes one four-byte sequence; a lone
+   * surrogate keeps its three-byte form, so distinct strings always give distinct bytes.
+   */
+  private int unescape(byte[] b, int from, int to) {
+    if (scratch.length < to - from) {
+      scratch = new byte[Math.max(to - from, scratch.length * 2)];
+    }
+    byte[] out = scratch;
+    int n = 0;
+    int i = from;
+    while (i < to) {
+      byte c = b[i];
+      if (c != '\\') {
+        out[n++] = c;
+        i++;
+        continue;
+      }
+      byte e = b[i + 1];
+      i += 2;
+      switch (e) {
+        case 'b':
+          out[n++] = '\b';
+          break;
+        case 'f':
+          out[n++] = '\f';
+          break;
+        case 'n':
+          out[n++] = '\n';
+          break;
+        case 'r':
+          out[n++] = '\r';
+          break;
+        case 't':
+          out[n++] = '\t';
+          break;
+        case 'u':
+          int unit = hex4(b, i);
+          i += 4;
+          if (unit >= 0xD800 && unit <= 0xDBFF && i + 6 <= to && b[i] == '\\' && b[i + 1] == 'u') {
+            int low = hex4(b, i + 2);
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              i += 6;
+              n = putUtf8(out, n, Character.toCodePoint((char) unit, (char) low));
+              break;
+            }
+          }
+          n = putUtf8(out, n, unit);
+          break;
+        default: // '"', '\\', '/'
+          out[n++] = e;
+      }
+    }
+    return n;
+  }
+
+  private static int hex4(byte[] b, int i) {
+    return hexValue(b[i]) << 12 | hexValue(b[i + 1]) << 8 | hexValue(b[i + 2]) << 4 | hexValue(b[i + 3]);
+  }
+
+  /** Escapes are never longer than their UTF-8 form, so {@code out} has room. */
+  private static int putUtf8(byte[] out, int n, int cp) {
+    if (cp < 0x80) {
+      out[n++] = (byte) cp;
+    } else if (cp < 0x800) {
+      out[n++] = (byte) (0xC0 | (cp >>> 6));
+      out[n++] = (byte) (0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out[n++] = (byte) (0xE0 | (cp >>> 12));
+      out[n++] = (byte) (0x80 | ((cp >>> 6) & 0x3F));
+      out[n++] = (byte) (0x80 | (cp & 0x3F));
+    } else {
+      out[n++] = (byte) (0xF0 | (cp >>> 18));
+      out[n++] = (byte) (0x80 | ((cp >>> 12) & 0x3F));
+      out[n++] = (byte) (0x80 | ((cp >>> 6) & 0x3F));
+      out[n++] = (byte) (0x80 | (cp & 0x3F));
+    }
+    return n;
+  }
+
+  private static int skipWhitespace(byte[] b, int p, int end) {
+    while (p < end) {
+      byte c = b[p];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        break;
+      }
+      p++;
+    }
+    return p;
+  }
+}

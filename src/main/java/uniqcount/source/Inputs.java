@@ -1,0 +1,124 @@
+package uniqcount.source;
+
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Resolves {@code --input} arguments (paths, globs, {@code -} for stdin) to a list of inputs and
+ * opens them, decompressing gzip when the content starts with the gzip magic bytes (whatever the
+ * file is called). Each input is one partition.
+ */
+public final class Inputs {
+  /** The name that stands for standard input. */
+  public static final String STDIN = "-";
+
+  private Inputs() {}
+
+  /**
+   * Expands globs ({@code *}, {@code ?}, {@code [..]}, {@code {a,b}} in the file name part) in
+   * sorted order and checks every file exists and is readable.
+   *
+   * @throws InputException naming the first input that is missing or matches nothing
+   */
+  public static List<String> resolve(List<String> specs) throws InputException {
+    List<String> out = new ArrayList<>();
+    for (String spec : specs) {
+      if (spec.equals(STDIN)) {
+        out.add(STDIN);
+        continue;
+      }
+      Path path = Paths.get(spec);
+      String name = path.getFileName() == null ? "" : path.getFileName().toString();
+      if (name.matches(".*[*?\\[{].*")) {
+        Path dir = path.getParent() == null ? Paths.get(".") : path.getParent();
+        List<String> matches = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, name)) {
+          for (Path p : ds) {
+            if (Files.isRegularFile(p)) {
+              matches.add(p.toString());
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          throw new InputException("--input " + spec + ": cannot list " + dir + " (" + e.getMessage() + ")", e);
+        }
+        if (matches.isEmpty()) {
+          throw new InputException("--input " + spec + ": no file matches");
+        }
+        matches.sort(null);
+        out.addAll(matches);
+      } else {
+        if (!Files.exists(path)) {
+          throw new InputException("--input " + spec + ": no such file");
+        }
+        if (Files.isDirectory(path)) {
+          throw new InputException("--input " + spec + ": is a directory (use a glob such as " + spec + "/*.jsonl)");
+        }
+        if (!Files.isReadable(path)) {
+          throw new InputException("--input " + spec + ": not readable");
+        }
+        out.add(spec);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Opens an input for reading; gzip content is decompressed, and a read error is rethrown as an
+   * {@link InputException} naming the input.
+   */
+  public static InputStream open(String input, InputStream stdin) throws InputException {
+    InputStream raw;
+    try {
+      raw = input.equals(STDIN) ? stdin : Files.newInputStream(Paths.get(input));
+    } catch (NoSuchFileException e) {
+      throw new InputException(input + ": no such file", e);
+    } catch (IOException e) {
+      throw new InputException(input + ": cannot open (" + e.getMessage() + ")", e);
+    }
+    String name = input.equals(STDIN) ? "stdin" : input;
+    try {
+      BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
+      in.mark(2);
+      int b0 = in.read();
+      int b1 = in.read();
+      in.reset();
+      InputStream content = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
+      return new NamedInputStream(content, name);
+    } catch (IOException e) {
+      throw new InputException(name + ": cannot read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Rewrites read errors as {@link InputException}s that say which input failed. */
+  private static final class NamedInputStream extends FilterInputStream {
+    private final String name;
+
+    NamedInputStream(InputStream in, String name) {
+      super(in);
+      this.name = name;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (java.io.EOFException e) {
+        throw new InputException(name + ": unexpected end of compressed data (truncated gzip?)", e);
+      } catch (InputException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new InputException(name + ": cannot read (" + e.getMessage() + ")", e);
+      }
+    }
+  }
+}
