@@ -176,7 +176,7 @@ public final class FrameGenerator {
 
   private void frame(ByteBuffer out, long position, Variant variant) {
     dialect = o.dialectProb > 0 && random.nextDouble() < o.dialectProb;
-    int target = o.sizeBytes - 2;
+    int target = o.sizeBytes - 120;
     int members = 0;
     int uidSlot = random.nextInt(10) == 0 ? -1 : random.nextInt(5);
     boolean uidFirst = random.nextBoolean();
@@ -190,9 +190,11 @@ public final class FrameGenerator {
         }
         if (uidFirst) {
           uidMember(body, variant);
+          comma(body);
           tsMember(body, position, variant);
         } else {
           tsMember(body, position, variant);
+          comma(body);
           uidMember(body, variant);
         }
         placed = true;
@@ -215,7 +217,6 @@ public final class FrameGenerator {
     if (variant == Variant.MISSING_UID) {
       key(b, UID_MISSING);
       b.appendQuoted(PHRASES[random.nextInt(PHRASES.length)]);
-      comma(b);
       return;
     }
     if (dialect && random.nextInt(4) == 0) {
@@ -244,7 +245,6 @@ public final class FrameGenerator {
       }
       b.append((byte) '"');
     }
-    comma(b);
   }
 
   private void tsMember(ByteBuffer b, long position, Variant variant) {

@@ -1,0 +1,297 @@
+package uniqcount.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.ReferenceCounts;
+
+class CountEndToEndTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  /** Result of one in-process run. */
+  static final class Run {
+    int exit;
+    String out;
+    String err;
+
+    List<JsonNode> records() throws IOException {
+      List<JsonNode> list = new ArrayList<>();
+      for (String line : out.split("\n")) {
+        if (!line.isEmpty()) {
+          list.add(JSON.readTree(line));
+        }
+      }
+      return list;
+    }
+  }
+
+  static Run run(InputStream stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Run r = new Run();
+    r.exit = Main.execute(args, stdin, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    r.out = out.toString(StandardCharsets.UTF_8);
+    r.err = err.toString(StandardCharsets.UTF_8);
+    return r;
+  }
+
+  static Run run(String... args) {
+    return run(new ByteArrayInputStream(new byte[0]), args);
+  }
+
+  private static GeneratorOptions segment(String startInstant, long count, int rate, int users, long seed) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.startSec = Instant.parse(startInstant).getEpochSecond();
+    o.count = count;
+    o.ratePerSec = rate;
+    o.users = users;
+    o.seed = seed;
+    o.sizeBytes = 400;
+    o.delaySec = 20;
+    o.delayPercent = 10;
+    o.bitflipProb = 0.005;
+    o.stringTsProb = 0.1;
+    o.badProb = 0.03;
+    o.dupProb = 0.02;
+    o.dialectProb = 0.1;
+    return o;
+  }
+
+  private static byte[] generate(GeneratorOptions o) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new FrameGenerator(o).writeAll(out);
+    return out.toByteArray();
+  }
+
+  private Path write(String name, byte[] data) throws IOException {
+    Path p = dir.resolve(name);
+    if (name.endsWith(".gz")) {
+      try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(p))) {
+        out.write(data);
+      }
+    } else {
+      Files.write(p, data);
+    }
+    return p;
+  }
+
+  /** Every emitted window equals the reference exactly, and no window is missing or extra. */
+  private static void assertExactlyReference(List<JsonNode> records, ReferenceCounts reference) {
+    Map<String, JsonNode> byKey = new HashMap<>();
+    for (JsonNode r : records) {
+      assertEquals("final", r.get("status").asText());
+      assertEquals(0, r.get("revision").asInt());
+      String key = r.get("window").asText() + "/" + r.get("start").asText();
+      assertFalse(byKey.containsKey(key), "window emitted twice: " + key);
+      byKey.put(key, r);
+    }
+    assertEquals(reference.windows.keySet(), new java.util.TreeSet<>(byKey.keySet()));
+    reference.windows.forEach((key, truth) -> {
+      JsonNode r = byKey.get(key);
+      assertEquals(truth.uids.size(), r.get("uniques").asLong(), key);
+      assertEquals(truth.frames, r.get("frames").asLong(), key);
+      assertEquals(Instant.ofEpochSecond(truth.endSec).toString(), r.get("end").asText(), key);
+    });
+  }
+
+  @Test
+  void exactCountsEqualTheReferenceAcrossYearMonthIsoWeekAndLeapDay() throws IOException {
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC"));
+    String[] starts = {"2019-12-31T23:55:00Z", "2020-02-28T23:58:00Z", "2020-02-29T23:57:00Z", "2020-12-31T23:58:00Z"};
+    for (int i = 0; i < starts.length; i++) {
+      byte[] data = generate(segment(starts[i], 1500, 2, 300, 100 + i));
+      reference.addLines(data);
+      write("seg" + i + (i % 2 == 0 ? ".jsonl.gz" : ".jsonl"), data);
+    }
+    assertTrue(reference.windows.containsKey("day/2020-02-29T00:00:00Z"));
+    assertTrue(reference.windows.containsKey("week/2019-12-30T00:00:00Z"));
+    assertTrue(reference.windows.containsKey("week/2020-12-28T00:00:00Z"));
+
+    Run r = run("count", "--input", dir.resolve("seg*").toString(), "--counter", "exact", "--threads", "3", "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    assertExactlyReference(r.records(), reference);
+    for (JsonNode rec : r.records()) {
+      assertEquals("exact", rec.get("counter").asText());
+      assertEquals(0.0, rec.get("rse").asDouble());
+    }
+  }
+
+  @Test
+  void exactCountsEqualTheReferenceInNewYorkAcrossBothDstChanges() throws IOException {
+    ZoneId zone = ZoneId.of("America/New_York");
+    ReferenceCounts reference = new ReferenceCounts(zone);
+    byte[] fallBack = generate(segment("2021-11-07T05:35:00Z", 3000, 1, 500, 7));
+    byte[] springForward = generate(segment("2021-03-14T06:40:00Z", 2400, 1, 500, 8));
+    reference.addLines(fallBack).addLines(springForward);
+    assertTrue(reference.windows.containsKey("hour/2021-11-07T05:00:00Z"));
+    assertTrue(reference.windows.containsKey("hour/2021-11-07T06:00:00Z"));
+    write("a.jsonl", fallBack);
+    write("b.jsonl", springForward);
+
+    Run r = run("count", "--input", dir.resolve("a.jsonl").toString(), "--input", dir.resolve("b.jsonl").toString(),
+        "--zone", "America/New_York", "--counter", "exact", "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    assertExactlyReference(r.records(), reference);
+  }
+
+  @Test
+  void hllIsWithinThreeStandardErrorsAndOneOrFourThreadsGiveIdenticalOutput() throws IOException {
+    GeneratorOptions o = segment("2016-07-11T13:39:44Z", 120_000, 800, 30_000, 5);
+    o.sizeBytes = 300;
+    byte[] data = generate(o);
+    Path file = write("big.jsonl", data);
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+
+    Run one = run("count", "--input", file.toString(), "--threads", "1", "--stats-interval", "0");
+    Run four = run("count", "--input", file.toString(), "--threads", "4", "--stats-interval", "0");
+    assertEquals(0, one.exit, one.err);
+    assertEquals(one.out, four.out);
+
+    int checked = 0;
+    for (JsonNode rec : one.records()) {
+      ReferenceCounts.Window truth = reference.windows.get(rec.get("window").asText() + "/" + rec.get("start").asText());
+      long exact = truth.uids.size();
+      double rse = rec.get("rse").asDouble();
+      if (exact >= 1000) {
+        assertTrue(rse > 0.008 && rse < 0.0082, rec.toString());
+        assertTrue(Math.abs(rec.get("uniques").asLong() - exact) <= 3 * rse * exact, rec + " vs exact " + exact);
+        checked++;
+      } else if (rse == 0) {
+        assertEquals(exact, rec.get("uniques").asLong(), rec.toString());
+      }
+      assertEquals(truth.frames, rec.get("frames").asLong());
+    }
+    assertTrue(checked >= 6, "windows with >= 1000 users: " + checked);
+  }
+
+  @Test
+  void stdinPlainFileAndGzipGiveTheSameOutput() throws IOException {
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 5000, 20, 1000, 9));
+    Path plain = write("f.jsonl", data);
+    Path gz = write("f.jsonl.gz", data);
+    Path renamed = Files.copy(gz, dir.resolve("gzip-without-extension"));
+    Run fromFile = run("count", "--input", plain.toString(), "--stats-interval", "0");
+    Run fromGzip = run("count", "--input", gz.toString(), "--stats-interval", "0");
+    Run fromMagic = run("count", "--input", renamed.toString(), "--stats-interval", "0");
+    Run fromStdin = run(new ByteArrayInputStream(data), "count", "--stats-interval", "0");
+    Run fromDash = run(new ByteArrayInputStream(data), "count", "--input", "-", "--stats-interval", "0");
+    assertEquals(0, fromFile.exit, fromFile.err);
+    assertFalse(fromFile.out.isEmpty());
+    assertEquals(fromFile.out, fromGzip.out);
+    assertEquals(fromFile.out, fromMagic.out);
+    assertEquals(fromFile.out, fromStdin.out);
+    assertEquals(fromFile.out, fromDash.out);
+  }
+
+  @Test
+  void outputFileAndWindowSubset() throws IOException {
+    GeneratorOptions o = segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 10);
+    o.bitflipProb = 0;
+    byte[] data = generate(o);
+    Path in = write("in.jsonl", data);
+    Path out = dir.resolve("out.jsonl");
+    Run r = run("count", "--input", in.toString(), "--output", out.toString(), "--windows", "hour,day", "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    assertEquals("", r.out);
+    List<String> lines = Files.readAllLines(out);
+    assertEquals(2, lines.size());
+    assertTrue(lines.get(0).startsWith("{\"window\":\"hour\",\"start\":\"2016-07-11T13:00:00Z\",\"end\":\"2016-07-11T14:00:00Z\""), lines.get(0));
+    assertTrue(lines.get(1).startsWith("{\"window\":\"day\""), lines.get(1));
+  }
+
+  @Test
+  void statsCountRejectedFramesByReason() throws IOException {
+    String input = "{\"uid\":\"a\",\"ts\":1468244384}\n\nnot json\n{\"uid\":\"b\"}\n{\"uid\":\"c\",\"ts\":1.5}\n{\"uid\":\"d\",\"ts\":1468244385\n";
+    Run r = run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--stats-interval", "0", "--windows", "minute");
+    assertEquals(0, r.exit, r.err);
+    assertTrue(r.err.contains("frames=6 accepted=1 rejected=5"), r.err);
+    assertTrue(r.err.contains("rejected_by_reason=empty:1,not_object:1,truncated:1,missing_ts:1,ts_not_integer:1"), r.err);
+    assertTrue(r.err.contains("decode_share="), r.err);
+    assertTrue(r.err.contains("mb_per_s="), r.err);
+    assertEquals(1, r.records().size());
+    assertEquals(1, r.records().get(0).get("uniques").asInt());
+  }
+
+  @Test
+  void oversizedLinesAreSkippedAndCounted() throws IOException {
+    String big = "{\"uid\":\"x\",\"ts\":1468244384,\"pad\":\"" + "p".repeat(3000) + "\"}";
+    String input = "{\"uid\":\"a\",\"ts\":1468244384}\n" + big + "\n{\"uid\":\"b\",\"ts\":1468244384}\n";
+    Run r = run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--max-frame-bytes", "1000", "--stats-interval", "0", "--windows", "minute");
+    assertEquals(0, r.exit, r.err);
+    assertTrue(r.err.contains("rejected_by_reason=too_large:1"), r.err);
+    assertEquals(2, r.records().get(0).get("uniques").asInt());
+  }
+
+  private static void assertOneCleanErrorLine(Run r, int exit, String fragment) {
+    assertEquals(exit, r.exit, r.err);
+    String[] lines = r.err.strip().split("\n");
+    assertEquals(1, lines.length, r.err);
+    assertTrue(lines[0].startsWith("uniqcount"), r.err);
+    assertTrue(lines[0].contains(fragment), r.err);
+    assertFalse(r.err.contains("\tat "), r.err);
+    assertEquals("", r.out);
+  }
+
+  @Test
+  void badOptionsGiveOneClearLineAndExitTwo() {
+    assertOneCleanErrorLine(run("count", "--no-such-flag"), 2, "--no-such-flag");
+    assertOneCleanErrorLine(run("count", "--precision", "3"), 2, "between 4 and 18");
+    assertOneCleanErrorLine(run("count", "--precision", "many"), 2, "many");
+    assertOneCleanErrorLine(run("count", "--counter", "approx"), 2, "hll or exact");
+    assertOneCleanErrorLine(run("count", "--zone", "Mars/Olympus"), 2, "Mars/Olympus");
+    assertOneCleanErrorLine(run("count", "--windows", "minute,fortnight"), 2, "fortnight");
+    assertOneCleanErrorLine(run("count", "--threads", "0"), 2, "--threads");
+    assertOneCleanErrorLine(run("count", "--stats-interval", "soon"), 2, "soon");
+    assertOneCleanErrorLine(run("generate", "--bad-prob", "2"), 2, "--bad-prob");
+    assertOneCleanErrorLine(run("frobnicate"), 2, "frobnicate");
+  }
+
+  @Test
+  void missingOrBrokenInputGivesOneClearLineAndExitOne() throws IOException {
+    assertOneCleanErrorLine(run("count", "--input", dir.resolve("nope.jsonl").toString()), 1, "no such file");
+    assertOneCleanErrorLine(run("count", "--input", dir.resolve("*.none").toString()), 1, "no file matches");
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 11));
+    Path gz = write("t.jsonl.gz", data);
+    byte[] bytes = Files.readAllBytes(gz);
+    Path truncated = Files.write(dir.resolve("truncated.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    Run r = run("count", "--input", truncated.toString(), "--stats-interval", "0");
+    assertEquals(1, r.exit, r.err);
+    assertTrue(r.err.contains("truncated.gz"), r.err);
+    assertFalse(r.err.contains("\tat "), r.err);
+    assertEquals("", r.out, "no results from an input that could not be read whole");
+    byte[] corrupt = bytes.clone();
+    for (int i = 20; i < 200; i++) {
+      corrupt[i] ^= 0x5a;
+    }
+    Path bad = Files.write(dir.resolve("corrupt.gz"), corrupt);
+    Run c = run("count", "--input", bad.toString(), "--stats-interval", "0");
+    assertEquals(1, c.exit, c.err);
+    assertTrue(c.err.contains("corrupt.gz"), c.err);
+    assertFalse(c.err.contains("\tat "), c.err);
+  }
+}

@@ -1,0 +1,210 @@
+package uniqcount.frame;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import uniqcount.gen.ByteBuffer;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.JacksonReference;
+
+class FrameDecoderTest {
+  private final FrameDecoder decoder = new FrameDecoder(1 << 20);
+
+  @Test
+  void agreesWithJacksonOnGeneratedFramesWithEveryFault() {
+    GeneratorOptions o = allFaults(150_000, 42);
+    o.sizeBytes = 700;
+    ByteBuffer buf = new ByteBuffer(1 << 16);
+    FrameGenerator gen = new FrameGenerator(o);
+    Map<Reject, Integer> reasons = new EnumMap<>(Reject.class);
+    int accepted = 0;
+    while (gen.hasNext()) {
+      buf.clear();
+      int n = gen.next(buf);
+      int len = n - 1; // without '\n'
+      assertAgreesWithJackson(buf.array(), 0, len);
+      if (decoder.reject() == null) {
+        accepted++;
+      } else {
+        reasons.merge(decoder.reject(), 1, Integer::sum);
+      }
+    }
+    assertTrue(accepted > 140_000, "accepted " + accepted);
+    for (Reject r : new Reject[] {Reject.EMPTY, Reject.NOT_OBJECT, Reject.MALFORMED, Reject.TRUNCATED,
+        Reject.MISSING_UID, Reject.MISSING_TS, Reject.UID_NOT_STRING, Reject.TS_NOT_INTEGER, Reject.TS_OUT_OF_RANGE}) {
+      assertTrue(reasons.getOrDefault(r, 0) > 0, "no frame rejected as " + r + ": " + reasons);
+    }
+  }
+
+  @Test
+  void agreesWithJacksonOnEveryTruncationOfValidFrames() {
+    GeneratorOptions o = allFaults(300, 7);
+    o.badProb = 0;
+    o.sizeBytes = 900;
+    FrameGenerator gen = new FrameGenerator(o);
+    ByteBuffer buf = new ByteBuffer(1 << 16);
+    int checked = 0;
+    while (gen.hasNext()) {
+      buf.clear();
+      int len = gen.next(buf) - 1;
+      for (int cut = 0; cut <= len; cut++) {
+        assertAgreesWithJackson(buf.array(), 0, cut);
+        checked++;
+      }
+    }
+    assertTrue(checked > 200_000, "checked " + checked);
+  }
+
+  private void assertAgreesWithJackson(byte[] b, int off, int len) {
+    JacksonReference.Fields expected = JacksonReference.parse(b, off, len);
+    boolean ok = decoder.decode(b, off, len);
+    String frame = new String(b, off, len, StandardCharsets.UTF_8);
+    if (expected == null) {
+      if (ok) {
+        fail("Jackson rejects, decoder accepts: " + frame);
+      }
+      assertNotNull(decoder.reject());
+      return;
+    }
+    if (!ok) {
+      fail("Jackson accepts, decoder rejects (" + decoder.reject() + "): " + frame);
+    }
+    assertEquals(expected.ts, decoder.timestampSec(), frame);
+    byte[] uid = JacksonReference.utf8(expected.uid);
+    assertArrayEquals(uid, decoder.uid(), frame);
+    assertEquals(UidHash.hash(uid, 0, uid.length), decoder.uidHash());
+  }
+
+  static GeneratorOptions allFaults(long count, long seed) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = count;
+    o.seed = seed;
+    o.users = 5000;
+    o.ratePerSec = 10;
+    o.delaySec = 20;
+    o.delayPercent = 10;
+    o.bitflipProb = 0.02;
+    o.bitflipMinBit = 0;
+    o.stringTsProb = 0.1;
+    o.badProb = 0.05;
+    o.dupProb = 0.02;
+    o.dialectProb = 0.2;
+    return o;
+  }
+
+  private boolean decode(String json) {
+    byte[] b = json.getBytes(StandardCharsets.UTF_8);
+    return decoder.decode(b, 0, b.length);
+  }
+
+  private void assertAccepts(String json, String uid, long ts) {
+    assertTrue(decode(json), () -> "rejected (" + decoder.reject() + "): " + json);
+    assertEquals(uid, new String(decoder.uid(), StandardCharsets.UTF_8), json);
+    assertEquals(ts, decoder.timestampSec(), json);
+  }
+
+  private void assertRejects(String json, Reject reason) {
+    assertFalse(decode(json), json);
+    assertEquals(reason, decoder.reject(), json);
+  }
+
+  @Test
+  void rootFieldsAnywhereAmongDecoys() {
+    assertAccepts("{\"a\":{\"uid\":\"decoy\",\"ts\":5},\"ts\":1468244384,\"b\":[{\"uid\":\"x\"}],\"uid\":\"u1\"}", "u1", 1468244384);
+    assertAccepts("{\"uid\":\"u1\",\"x\":{\"ts\":\"nope\",\"ts\":[1,{\"uid\":2}]},\"ts\":7}", "u1", 7);
+  }
+
+  @Test
+  void escapedUidIsComparedByItsDecodedValue() {
+    assertAccepts("{\"uid\":\"a\\u0062c\",\"ts\":1}", "abc", 1);
+    long escaped = decoder.uidHash();
+    assertAccepts("{\"uid\":\"abc\",\"ts\":1}", "abc", 1);
+    assertEquals(escaped, decoder.uidHash());
+    assertAccepts("{\"uid\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\t\",\"ts\":1}", "q\"\\/\b\f\n\r\t", 1);
+    assertAccepts("{\"uid\":\"\\ud83d\\ude00é\",\"ts\":1}", "\uD83D\uDE00é", 1);
+    assertAccepts("{\"\\u0075id\":\"k\",\"t\\u0073\":2}", "k", 2);
+  }
+
+  @Test
+  void stringsWithEscapedQuotesAndBackslashesAreSkippedWhole() {
+    assertAccepts("{\"x\":\"\\\\\",\"uid\":\"u\",\"y\":\"\\\\\\\"uid\\\":\",\"ts\":3}", "u", 3);
+    assertAccepts("{\"x\":\"ends in backslash \\\\\",\"uid\":\"u\",\"ts\":3}", "u", 3);
+  }
+
+  @Test
+  void whitespaceAndCrlf() {
+    assertAccepts(" \t{ \"uid\" :\r\n \"u\" , \"ts\"\t:\t9 }\r", "u", 9);
+  }
+
+  @Test
+  void duplicateRootKeysLastWins() {
+    assertAccepts("{\"uid\":\"first\",\"ts\":1,\"uid\":\"second\",\"ts\":2}", "second", 2);
+    assertAccepts("{\"uid\":5,\"uid\":\"ok\",\"ts\":1}", "ok", 1);
+    assertRejects("{\"uid\":\"ok\",\"uid\":5,\"ts\":1}", Reject.UID_NOT_STRING);
+  }
+
+  @Test
+  void timestampForms() {
+    assertAccepts("{\"uid\":\"u\",\"ts\":\"1468244384\"}", "u", 1468244384);
+    assertAccepts("{\"uid\":\"u\",\"ts\":\"0001\"}", "u", 1);
+    assertAccepts("{\"uid\":\"u\",\"ts\":-0}", "u", 0);
+    assertRejects("{\"uid\":\"u\",\"ts\":1.5}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":1e9}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":\"12a\"}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":\"\"}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":\"-5\"}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":null}", Reject.TS_NOT_INTEGER);
+    assertRejects("{\"uid\":\"u\",\"ts\":99999999999999999999}", Reject.TS_OUT_OF_RANGE);
+    assertRejects("{\"uid\":\"u\",\"ts\":253402300800}", Reject.TS_OUT_OF_RANGE);
+    assertAccepts("{\"uid\":\"u\",\"ts\":253402300799}", "u", 253402300799L);
+  }
+
+  @Test
+  void rejectionReasons() {
+    assertRejects("", Reject.EMPTY);
+    assertRejects(" \r", Reject.EMPTY);
+    assertRejects("[1]", Reject.NOT_OBJECT);
+    assertRejects("hello", Reject.NOT_OBJECT);
+    assertRejects("{\"uid\":\"u\",\"ts\":1", Reject.TRUNCATED);
+    assertRejects("{\"uid\":\"u\",\"ts\":1,\"x\":\"abc", Reject.TRUNCATED);
+    assertRejects("{\"uid\":\"u\",\"ts\":1} x", Reject.MALFORMED);
+    assertRejects("{\"uid\":\"u\",\"ts\":1,}", Reject.MALFORMED);
+    assertRejects("{\"uid\":\"u\",\"ts\":01}", Reject.MALFORMED);
+    assertRejects("{\"uid\":\"u\",\"ts\":1,\"x\":tru}", Reject.MALFORMED);
+    assertRejects("{\"uid\":\"u\\x\",\"ts\":1}", Reject.MALFORMED);
+    assertRejects("{\"uid\":\"u\u0001\",\"ts\":1}", Reject.MALFORMED);
+    assertRejects("{\"ts\":1}", Reject.MISSING_UID);
+    assertRejects("{\"uid\":\"u\"}", Reject.MISSING_TS);
+    assertRejects("{\"uid\":[\"u\"],\"ts\":1}", Reject.UID_NOT_STRING);
+    assertRejects("{\"uid\":\"u\",\"ts\":1," + "[".repeat(2000) + "]".repeat(2000) + "}",
+        Reject.MALFORMED); // an array is not a key
+    assertRejects("{\"uid\":\"u\",\"ts\":1,\"x\":" + "[".repeat(1000) + "]".repeat(1000) + "}", Reject.TOO_DEEP);
+    assertAccepts("{\"uid\":\"u\",\"ts\":1,\"x\":" + "[".repeat(998) + "]".repeat(998) + "}", "u", 1);
+  }
+
+  @Test
+  void framesOverTheLimitAreRejected() {
+    FrameDecoder small = new FrameDecoder(32);
+    byte[] ok = "{\"uid\":\"u\",\"ts\":1}".getBytes(StandardCharsets.UTF_8);
+    assertTrue(small.decode(ok, 0, ok.length));
+    byte[] big = ("{\"uid\":\"u\",\"ts\":1,\"pad\":\"" + "x".repeat(40) + "\"}").getBytes(StandardCharsets.UTF_8);
+    assertFalse(small.decode(big, 0, big.length));
+    assertEquals(Reject.TOO_LARGE, small.reject());
+  }
+
+  @Test
+  void decodesInsideALargerBuffer() {
+    byte[] b = "xx{\"uid\":\"u\",\"ts\":4}yy".getBytes(StandardCharsets.UTF_8);
+    assertTrue(decoder.decode(b, 2, b.length - 4));
+    assertEquals(4, decoder.timestampSec());
+  }
+}
