@@ -64,6 +64,49 @@ class FrameDecoderTest {
     assertTrue(checked > 200_000, "checked " + checked);
   }
 
+  @Test
+  void agreesWithJacksonOnRandomAsciiMutationsOfValidFrames() {
+    byte[] alphabet = "{}[]\":,\\ \t\r0123456789-+.eEtrufalsnuid/bx".getBytes(StandardCharsets.US_ASCII);
+    GeneratorOptions o = allFaults(4000, 99);
+    o.badProb = 0;
+    o.sizeBytes = 300;
+    FrameGenerator gen = new FrameGenerator(o);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    ByteBuffer buf = new ByteBuffer(1 << 16);
+    int mutants = 0;
+    while (gen.hasNext()) {
+      buf.clear();
+      int len = gen.next(buf) - 1;
+      byte[] frame = java.util.Arrays.copyOf(buf.array(), len);
+      for (int k = 0; k < 40; k++) {
+        byte[] m = frame.clone();
+        int edits = 1 + r.nextInt(3);
+        int mlen = m.length;
+        for (int e = 0; e < edits && mlen > 1; e++) {
+          int i = r.nextInt(mlen);
+          if (m[i] < 0) {
+            continue; // only ASCII positions: the decoder does not validate UTF-8 in skipped strings
+          }
+          int op = r.nextInt(3);
+          if (op == 0) {
+            m[i] = alphabet[r.nextInt(alphabet.length)];
+          } else if (op == 1) {
+            System.arraycopy(m, i + 1, m, i, mlen - i - 1);
+            mlen--;
+          } else {
+            m = java.util.Arrays.copyOf(m, mlen + 1);
+            System.arraycopy(m, i, m, i + 1, mlen - i);
+            m[i] = alphabet[r.nextInt(alphabet.length)];
+            mlen++;
+          }
+        }
+        assertAgreesWithJackson(m, 0, mlen);
+        mutants++;
+      }
+    }
+    assertTrue(mutants >= 100_000);
+  }
+
   private void assertAgreesWithJackson(byte[] b, int off, int len) {
     JacksonReference.Fields expected = JacksonReference.parse(b, off, len);
     boolean ok = decoder.decode(b, off, len);
