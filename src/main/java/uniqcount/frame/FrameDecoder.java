@@ -582,9 +582,13 @@ public final class FrameDecoder {
       }
       if (c == '\\') {
         escaped = true;
-        i = skipEscape(b, i, end);
-        if (i < 0) {
-          return -1;
+        if (i + 1 < end && SIMPLE_ESCAPE[b[i + 1] & 0xFF]) {
+          i += 2;
+        } else {
+          i = skipOtherEscape(b, i, end);
+          if (i < 0) {
+            return -1;
+          }
         }
       } else if ((c & 0xFF) < 0x20) {
         return fail(Reject.MALFORMED);
@@ -602,33 +606,32 @@ public final class FrameDecoder {
     return (v - CONTROL_LIMIT) & ~v & HIGHS;
   }
 
-  private int skipEscape(byte[] b, int i, int end) {
+  /** Escape letters after a backslash that need no more bytes: {@code " \\ / b f n r t}. */
+  private static final boolean[] SIMPLE_ESCAPE = new boolean[256];
+
+  static {
+    for (char c : new char[] {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'}) {
+      SIMPLE_ESCAPE[c] = true;
+    }
+  }
+
+  /** The rare escapes: {@code \}uXXXX, a bad escape letter, or a backslash at the very end. */
+  private int skipOtherEscape(byte[] b, int i, int end) {
     if (i + 1 >= end) {
       return fail(Reject.TRUNCATED);
     }
-    switch (b[i + 1]) {
-      case '"':
-      case '\\':
-      case '/':
-      case 'b':
-      case 'f':
-      case 'n':
-      case 'r':
-      case 't':
-        return i + 2;
-      case 'u':
-        for (int k = i + 2; k < i + 6; k++) {
-          if (k >= end) {
-            return fail(Reject.TRUNCATED);
-          }
-          if (hexValue(b[k]) < 0) {
-            return fail(Reject.MALFORMED);
-          }
-        }
-        return i + 6;
-      default:
-        return fail(Reject.MALFORMED);
+    if (b[i + 1] != 'u') {
+      return fail(Reject.MALFORMED);
     }
+    for (int k = i + 2; k < i + 6; k++) {
+      if (k >= end) {
+        return fail(Reject.TRUNCATED);
+      }
+      if (hexValue(b[k]) < 0) {
+        return fail(Reject.MALFORMED);
+      }
+    }
+    return i + 6;
   }
 
   private static int hexValue(byte c) {
