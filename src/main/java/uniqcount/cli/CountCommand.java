@@ -4,13 +4,16 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import uniqcount.count.CounterSpec;
+import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
 /** {@code uniqcount count}: the main job. Parses and validates options, then runs a {@link CountJob}. */
@@ -54,6 +57,28 @@ final class CountCommand implements Callable<Integer> {
 
   @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "1048576", description = "Longer frames are rejected as too_large (default: ${DEFAULT-VALUE}).")
   int maxFrameBytes;
+
+  @Option(names = "--lateness", paramLabel = "DURATION", defaultValue = "5s", description = "A window is final once the watermark passes its end plus this (default: ${DEFAULT-VALUE}).")
+  String lateness;
+
+  @Option(names = "--late-horizon", paramLabel = "SPEC", defaultValue = "minute=1h,hour=1d,day=7d,week=7d,month=7d,year=7d",
+      description = "How long after final a window still takes late frames (update records): one duration for all, or window=duration pairs (default: ${DEFAULT-VALUE}).")
+  String lateHorizon;
+
+  @Option(names = "--early-interval", paramLabel = "DURATION", defaultValue = "1s", description = "Least time between two early (or update) records of a window (default: ${DEFAULT-VALUE}).")
+  String earlyInterval;
+
+  @Option(names = "--emit", paramLabel = "WHAT", defaultValue = "early", description = "early: early, final and update records; final: no early records, e.g. for backfills (default: ${DEFAULT-VALUE}).")
+  String emit;
+
+  @Option(names = "--max-future", paramLabel = "DURATION", defaultValue = "1h", description = "Frames further ahead of the watermark or the wall clock are implausible, unless --jump-frames confirm a jump (default: ${DEFAULT-VALUE}).")
+  String maxFuture;
+
+  @Option(names = "--jump-frames", paramLabel = "N", defaultValue = "16", description = "Consistent frames that confirm a jump in event time, e.g. a gap in history (default: ${DEFAULT-VALUE}).")
+  int jumpFrames;
+
+  @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", description = "A partition without data this long stops holding the watermark back (default: ${DEFAULT-VALUE}).")
+  String idleTimeout;
 
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
   String statsInterval;
@@ -99,6 +124,53 @@ final class CountCommand implements Callable<Integer> {
     }
     Duration stats = Durations.parse("--stats-interval", statsInterval);
     List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
-    return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats);
+    boolean early;
+    switch (emit.toLowerCase(Locale.ROOT)) {
+      case "early":
+        early = true;
+        break;
+      case "final":
+        early = false;
+        break;
+      default:
+        throw new IllegalArgumentException("--emit must be early or final, got '" + emit + "'");
+    }
+    if (jumpFrames < 1 || jumpFrames > 100_000) {
+      throw new IllegalArgumentException("--jump-frames must be between 1 and 100000, got " + jumpFrames);
+    }
+    Duration interval = Durations.parse("--early-interval", earlyInterval);
+    if (interval.isZero()) {
+      throw new IllegalArgumentException("--early-interval must be more than 0");
+    }
+    EventTimePolicy policy = new EventTimePolicy(
+        Durations.parse("--lateness", lateness).getSeconds(),
+        parseHorizons(lateHorizon),
+        Durations.parse("--max-future", maxFuture).getSeconds(),
+        jumpFrames,
+        Durations.parse("--idle-timeout", idleTimeout).toNanos(),
+        granularities);
+    return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
+        policy, early, interval);
+  }
+
+  /** {@code 2h} (every window) or {@code minute=1h,day=3d} (the others keep their defaults). */
+  static Map<Granularity, Long> parseHorizons(String spec) {
+    Map<Granularity, Long> horizons = new EnumMap<>(Granularity.class);
+    if (!spec.contains("=")) {
+      long all = Durations.parse("--late-horizon", spec).getSeconds();
+      for (Granularity g : Granularity.values()) {
+        horizons.put(g, all);
+      }
+      return horizons;
+    }
+    for (String pair : spec.split(",")) {
+      String[] kv = pair.split("=", 2);
+      if (kv.length != 2) {
+        throw new IllegalArgumentException("--late-horizon: expected window=duration, got '" + pair + "'");
+      }
+      EnumSet<Granularity> g = Granularity.parseList(kv[0]);
+      horizons.put(g.iterator().next(), Durations.parse("--late-horizon", kv[1]).getSeconds());
+    }
+    return horizons;
   }
 }

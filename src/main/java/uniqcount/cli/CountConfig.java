@@ -5,6 +5,7 @@ import java.time.ZoneId;
 import java.util.EnumSet;
 import java.util.List;
 import uniqcount.count.CounterSpec;
+import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
 /** The validated, immutable options of one {@code count} run. */
@@ -19,10 +20,17 @@ final class CountConfig {
   final String tsField;
   final int maxFrameBytes;
   final Duration statsInterval;
+  final EventTimePolicy policy;
+  final boolean earlyResults;
+  final Duration earlyInterval;
 
   CountConfig(
       List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
-      int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval) {
+      int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval,
+      EventTimePolicy policy, boolean earlyResults, Duration earlyInterval) {
+    this.policy = policy;
+    this.earlyResults = earlyResults;
+    this.earlyInterval = earlyInterval;
     this.inputs = inputs;
     this.output = output;
     this.granularities = EnumSet.copyOf(granularities);

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
-import uniqcount.emit.FinalResults;
+import uniqcount.emit.Emitter;
 import uniqcount.emit.ResultRecord;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.sink.JsonLinesSink;
@@ -19,17 +19,20 @@ import uniqcount.source.Chunk;
 import uniqcount.source.InputException;
 import uniqcount.source.Inputs;
 import uniqcount.source.LineChunker;
+import uniqcount.window.Clock;
+import uniqcount.window.Partition;
 import uniqcount.window.Shard;
 import uniqcount.window.ZoneCalendar;
 
 /**
  * One {@code count} run over finite input: the calling thread reads the inputs one after another
- * and splits them into line-aligned chunks; N worker threads, each owning a {@link Shard}, take
- * chunks from a shared queue (so the load balances itself); at the end the shards' windows are
- * merged and emitted once each as final.
+ * (each a {@link Partition}) and splits them into line-aligned chunks; N worker threads, each
+ * owning a {@link Shard}, take chunks from a shared queue (so the load balances itself); an
+ * emitter thread publishes early, final and update results as the watermark moves; at the end
+ * every window still open is flushed as final.
  *
- * <p>One place handles failures: a worker that throws records the error and interrupts the reader,
- * which stops everything and reports it.
+ * <p>One place handles failures: a worker or the emitter that throws records the error and
+ * interrupts the reader, which stops everything and reports it.
  */
 final class CountJob {
   private final CountConfig config;
@@ -49,6 +52,12 @@ final class CountJob {
       shards.add(new Shard(config.granularities, calendar, config.counterSpec,
           new FrameDecoder(config.uidField, config.tsField, config.maxFrameBytes)));
     }
+    List<Partition> partitions = new ArrayList<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      partitions.add(new Partition(i, config.policy, Clock.SYSTEM));
+    }
+    Emitter emitter = new Emitter(shards, partitions, config.policy, config.counterSpec, Clock.SYSTEM,
+        config.earlyResults, config.earlyInterval.toNanos());
     Stats stats = new Stats(shards, io.err);
     stats.startReporting(config.statsInterval);
 
@@ -71,7 +80,7 @@ final class CountJob {
             if (c == endOfInput) {
               return;
             }
-            shard.onChunk(c);
+            shard.onChunk(c, partitions.get(c.partition()));
             pool.add(c);
           }
         } catch (InterruptedException e) {
@@ -86,6 +95,7 @@ final class CountJob {
       t.start();
     }
 
+    Thread emitting = startEmitter(emitter, sink, failure, reader);
     try {
       LineChunker chunker = new LineChunker(pool, config.maxFrameBytes);
       for (int partition = 0; partition < inputs.size(); partition++) {
@@ -100,24 +110,59 @@ final class CountJob {
       for (Thread t : workers) {
         t.join();
       }
-    } catch (InterruptedException e) {
+      emitting.interrupt();
+      emitting.join();
+    } catch (InterruptedException | WorkerFailed e) {
+      stopAll(workers, emitting, stats);
       rethrowWorkerFailure(failure);
       throw e;
     } catch (IOException e) {
-      workers.forEach(Thread::interrupt);
-      stats.stop();
+      stopAll(workers, emitting, stats);
       throw e;
     }
     rethrowWorkerFailure(failure);
     stats.stop();
 
     try (ResultSink s = sink) {
-      for (ResultRecord r : FinalResults.of(shards, config.counterSpec)) {
+      for (ResultRecord r : emitter.flush()) {
         s.write(r);
       }
     }
     stats.printFinal();
     return 0;
+  }
+
+  private static void stopAll(List<Thread> workers, Thread emitting, Stats stats) {
+    workers.forEach(Thread::interrupt);
+    emitting.interrupt();
+    stats.stop();
+  }
+
+  /** Publishes results as the watermark moves, a few times a second. */
+  private Thread startEmitter(Emitter emitter, ResultSink sink, AtomicReference<Throwable> failure, Thread reader) {
+    long tickMillis = Math.max(10, Math.min(200, config.earlyInterval.toMillis()));
+    Thread t = new Thread(() -> {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          Thread.sleep(tickMillis);
+          List<ResultRecord> records = emitter.tick();
+          for (ResultRecord r : records) {
+            sink.write(r);
+          }
+          if (!records.isEmpty()) {
+            sink.flush();
+          }
+        }
+      } catch (InterruptedException e) {
+        // stopped: the final flush follows on the reader thread
+      } catch (Throwable e) {
+        failure.compareAndSet(null, e);
+        reader.interrupt();
+      }
+    }, "uniqcount-emitter");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   private static void putUninterruptibly(BlockingQueue<Chunk> work, Chunk chunk, AtomicReference<Throwable> failure) {
@@ -129,8 +174,11 @@ final class CountJob {
     }
   }
 
-  private static void rethrowWorkerFailure(AtomicReference<Throwable> failure) {
+  private static void rethrowWorkerFailure(AtomicReference<Throwable> failure) throws IOException {
     Throwable t = failure.get();
+    if (t instanceof IOException) {
+      throw new InputException("cannot write results: " + t.getMessage(), t);
+    }
     if (t != null) {
       throw new IllegalStateException("worker failed: " + t, t);
     }

@@ -73,6 +73,8 @@ final class Stats {
     long bytes = 0;
     long decodeNanos = 0;
     long busyNanos = 0;
+    long implausible = 0;
+    long lateDropped = 0;
     long[] rejected = new long[Reject.count()];
     for (Shard s : shards) {
       Shard.ShardStats st = s.stats();
@@ -81,6 +83,8 @@ final class Stats {
       bytes += st.bytes();
       decodeNanos += st.decodeNanos();
       busyNanos += st.busyNanos();
+      implausible += st.implausible();
+      lateDropped += st.lateDropped();
       for (int i = 0; i < rejected.length; i++) {
         rejected[i] += st.rejected(Reject.of(i));
       }
@@ -95,8 +99,8 @@ final class Stats {
       }
     }
     return String.format(Locale.ROOT,
-        "frames=%d accepted=%d rejected=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f rejected_by_reason=%s",
-        frames, accepted, rejectedTotal, seconds, frames / seconds, bytes / seconds / 1e6,
+        "frames=%d accepted=%d rejected=%d implausible_ts=%d late_dropped=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f rejected_by_reason=%s",
+        frames, accepted, rejectedTotal, implausible, lateDropped, seconds, frames / seconds, bytes / seconds / 1e6,
         peakHeapBytes() >> 20, peakRssMb(), busyNanos == 0 ? 0.0 : (double) decodeNanos / busyNanos,
         reasons.length() == 0 ? "none" : reasons);
   }

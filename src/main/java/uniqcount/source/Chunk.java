@@ -11,6 +11,8 @@ public final class Chunk {
   private int partition;
   private long startOffset;
   private int oversizedLines;
+  private long sequence;
+  private boolean endOfPartition;
 
   /** An empty chunk of {@code capacity} bytes. */
   public Chunk(int capacity) {
@@ -45,11 +47,23 @@ public final class Chunk {
     return oversizedLines;
   }
 
+  /** Position of this chunk among its partition's chunks: 0, 1, 2, ... */
+  public long sequence() {
+    return sequence;
+  }
+
+  /** Whether this is the last chunk of its partition (it may be empty). */
+  public boolean endOfPartition() {
+    return endOfPartition;
+  }
+
   int capacity() {
     return data.length;
   }
 
-  void set(int length, int partition, long startOffset, int oversizedLines) {
+  void set(int length, int partition, long startOffset, int oversizedLines, long sequence, boolean endOfPartition) {
+    this.sequence = sequence;
+    this.endOfPartition = endOfPartition;
     this.length = length;
     this.partition = partition;
     this.startOffset = startOffset;

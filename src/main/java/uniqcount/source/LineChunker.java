@@ -29,7 +29,8 @@ public final class LineChunker {
   }
 
   /**
-   * Reads {@code in} to its end, handing each filled chunk to {@code out}.
+   * Reads {@code in} to its end, handing each filled chunk to {@code out}, numbered from 0; the
+   * last chunk (possibly empty) is marked {@link Chunk#endOfPartition()}.
    *
    * @throws InterruptedException if interrupted while waiting for a free chunk
    */
@@ -42,6 +43,7 @@ public final class LineChunker {
     int filled = 0;
     long offset = 0;
     int oversized = 0;
+    long sequence = 0;
     boolean eof = false;
     while (!eof) {
       byte[] buf = chunk.data();
@@ -54,12 +56,8 @@ public final class LineChunker {
         filled += n;
       }
       if (eof) {
-        if (filled > 0 || oversized > 0) {
-          chunk.set(filled, partition, offset, oversized);
-          out.accept(chunk);
-        } else {
-          pool.add(chunk);
-        }
+        chunk.set(filled, partition, offset, oversized, sequence, true);
+        out.accept(chunk);
         return;
       }
       int lastNewline = lastIndexOf(buf, filled, (byte) '\n');
@@ -87,7 +85,7 @@ public final class LineChunker {
         offset += skipped;
         oversized++;
         if (eof) {
-          chunk.set(0, partition, offset, oversized);
+          chunk.set(0, partition, offset, oversized, sequence, true);
           out.accept(chunk);
           return;
         }
@@ -97,7 +95,7 @@ public final class LineChunker {
       Chunk next = pool.take();
       int carry = filled - used;
       System.arraycopy(buf, used, next.data(), 0, carry);
-      chunk.set(used, partition, offset, oversized);
+      chunk.set(used, partition, offset, oversized, sequence++, false);
       out.accept(chunk);
       offset += used;
       oversized = 0;

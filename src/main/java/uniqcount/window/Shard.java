@@ -1,7 +1,6 @@
 package uniqcount.window;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -11,19 +10,23 @@ import uniqcount.frame.Reject;
 import uniqcount.source.Chunk;
 
 /**
- * One worker's state: a frame decoder, its own windows and counters, its own stats. Only the
- * owning thread calls {@link #onChunk}; stats may be read from any thread.
+ * One worker's state: a frame decoder, its own windows and counters, its own stats.
  *
- * <p>A chunk is processed in two passes: decode every line into (ts, uid hash) pairs, then update
- * the windows. This keeps each loop tight and measures the decode share of the time.
+ * <p>A chunk goes through three steps: decode every line into (ts, uid hash) pairs (in parallel
+ * with other workers); hand the batch to its {@link Partition}, which applies batches in input
+ * order; for each batch this worker ends up applying (its own or another worker's), let the
+ * partition's event-time state pick the believable frames and count them in this shard's windows.
+ * Window state is guarded by this shard's monitor, held per batch by the owning worker and
+ * briefly by the emitter when it reads or releases windows.
  */
 public final class Shard {
   private final FrameDecoder decoder;
   private final WindowSet[] windowSets;
   private final ShardStats stats = new ShardStats();
-  private long[] timestamps = new long[1024];
-  private long[] hashes = new long[1024];
+  private final FrameBuffer accepted = new FrameBuffer(1024);
   private final long[] rejects = new long[Reject.count()];
+  private long implausible;
+  private long lateDropped;
 
   /**
    * @param granularities the windows to count
@@ -40,12 +43,12 @@ public final class Shard {
     this.windowSets = sets.toArray(new WindowSet[0]);
   }
 
-  /** Decodes and counts every line of the chunk. */
-  public void onChunk(Chunk chunk) {
+  /** Decodes a chunk of {@code partition} and applies every batch of it that is ready, in order. */
+  public void onChunk(Chunk chunk, Partition partition) {
     long t0 = System.nanoTime();
     byte[] b = chunk.data();
     int end = chunk.length();
-    int accepted = 0;
+    FrameBuffer frames = new FrameBuffer(end / 1024 + 16);
     int lines = 0;
     int lineStart = 0;
     FrameDecoder d = decoder;
@@ -53,29 +56,53 @@ public final class Shard {
       int newline = indexOfNewline(b, lineStart, end);
       lines++;
       if (d.decode(b, lineStart, newline - lineStart)) {
-        if (accepted == timestamps.length) {
-          timestamps = java.util.Arrays.copyOf(timestamps, accepted * 2);
-          hashes = java.util.Arrays.copyOf(hashes, accepted * 2);
-        }
-        timestamps[accepted] = d.timestampSec();
-        hashes[accepted] = d.uidHash();
-        accepted++;
+        frames.add(d.timestampSec(), d.uidHash());
       } else {
         rejects[d.reject().ordinal()]++;
       }
       lineStart = newline + 1;
     }
+    rejects[Reject.TOO_LARGE.ordinal()] += chunk.oversizedLines();
     long t1 = System.nanoTime();
-    for (int i = 0; i < accepted; i++) {
-      long ts = timestamps[i];
-      long hash = hashes[i];
-      for (WindowSet set : windowSets) {
-        set.add(ts, hash);
+    if (partition.offer(new DecodedBatch(frames, chunk.sequence(), chunk.endOfPartition()))) {
+      for (DecodedBatch batch = partition.poll(); batch != null; batch = partition.poll()) {
+        apply(partition, batch);
       }
     }
     long t2 = System.nanoTime();
-    rejects[Reject.TOO_LARGE.ordinal()] += chunk.oversizedLines();
-    stats.onChunk(lines + chunk.oversizedLines(), accepted, end, t1 - t0, t2 - t0, rejects);
+    stats.onChunk(lines + chunk.oversizedLines(), frames.size, end, t1 - t0, t2 - t0, rejects, implausible, lateDropped);
+  }
+
+  /** Applies one decoded batch: event-time checks, then counting. Also used by tests. */
+  void apply(Partition partition, DecodedBatch batch) {
+    accepted.clear();
+    PartitionClock clock = partition.clock;
+    long before = clock.implausible();
+    clock.onFrames(batch.frames.timestamps, batch.frames.hashes, batch.frames.size, accepted);
+    if (batch.end) {
+      clock.onEnd(accepted);
+    }
+    implausible += clock.implausible() - before;
+    synchronized (this) {
+      count(accepted);
+    }
+    partition.publish(batch.end);
+  }
+
+  private void count(FrameBuffer f) {
+    long[] ts = f.timestamps;
+    long[] hashes = f.hashes;
+    for (int i = 0; i < f.size; i++) {
+      boolean dropped = false;
+      for (WindowSet set : windowSets) {
+        if (!set.add(ts[i], hashes[i])) {
+          dropped = true;
+        }
+      }
+      if (dropped) {
+        lateDropped++;
+      }
+    }
   }
 
   private static int indexOfNewline(byte[] b, int from, int end) {
@@ -92,14 +119,37 @@ public final class Shard {
     return stats;
   }
 
-  /** The windows of {@code g} (empty if {@code g} is not counted); read only after the shard stops. */
-  public Collection<WindowState> windows(Granularity g) {
+  /** Sees every window held, under this shard's lock. */
+  public synchronized void forEachWindow(WindowVisitor visitor) {
     for (WindowSet set : windowSets) {
-      if (set.granularity() == g) {
-        return set.windows();
+      for (WindowState w : set.windows()) {
+        visitor.visit(w);
       }
     }
-    return List.of();
+  }
+
+  /** Releases the windows of {@code g} ending at or before {@code endSec}. */
+  public synchronized void release(Granularity g, long endSec) {
+    for (WindowSet set : windowSets) {
+      if (set.granularity() == g) {
+        set.release(endSec);
+      }
+    }
+  }
+
+  /** Windows held now (all granularities). */
+  public synchronized int windowCount() {
+    int n = 0;
+    for (WindowSet set : windowSets) {
+      n += set.windows().size();
+    }
+    return n;
+  }
+
+  /** Receives windows from {@link #forEachWindow}; must not keep references to their counters. */
+  public interface WindowVisitor {
+    /** One window. */
+    void visit(WindowState window);
   }
 
   /** Per-shard counters, written by the shard's thread once per chunk, read by anyone. */
@@ -109,16 +159,21 @@ public final class Shard {
     private static final int BYTES = 2;
     private static final int DECODE_NANOS = 3;
     private static final int BUSY_NANOS = 4;
-    private static final int REJECTS = 5;
+    private static final int IMPLAUSIBLE = 5;
+    private static final int LATE_DROPPED = 6;
+    private static final int REJECTS = 7;
 
     private final AtomicLongArray values = new AtomicLongArray(REJECTS + Reject.count());
 
-    void onChunk(long frames, long accepted, long bytes, long decodeNanos, long busyNanos, long[] rejectTotals) {
+    void onChunk(long frames, long accepted, long bytes, long decodeNanos, long busyNanos, long[] rejectTotals,
+        long implausible, long lateDropped) {
       bump(FRAMES, frames);
       bump(ACCEPTED, accepted);
       bump(BYTES, bytes);
       bump(DECODE_NANOS, decodeNanos);
       bump(BUSY_NANOS, busyNanos);
+      values.lazySet(IMPLAUSIBLE, implausible);
+      values.lazySet(LATE_DROPPED, lateDropped);
       for (int i = 0; i < rejectTotals.length; i++) {
         values.lazySet(REJECTS + i, rejectTotals[i]);
       }
@@ -133,7 +188,7 @@ public final class Shard {
       return values.get(FRAMES);
     }
 
-    /** Frames counted. */
+    /** Frames decoded with a valid uid and ts. */
     public long accepted() {
       return values.get(ACCEPTED);
     }
@@ -151,6 +206,16 @@ public final class Shard {
     /** Nanoseconds spent decoding and counting. */
     public long busyNanos() {
       return values.get(BUSY_NANOS);
+    }
+
+    /** Valid frames whose ts was not believed (never counted). */
+    public long implausible() {
+      return values.get(IMPLAUSIBLE);
+    }
+
+    /** Frames refused by at least one window whose late horizon had passed. */
+    public long lateDropped() {
+      return values.get(LATE_DROPPED);
     }
 
     /** Frames rejected for {@code reason}. */

@@ -2,37 +2,47 @@ package uniqcount.window;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 import uniqcount.count.CounterSpec;
 
 /**
  * The windows of one granularity owned by one shard. The two most recently used windows are kept
  * at hand, so frames in order (or a few seconds out of order across a boundary) never touch the
- * map or the calendar.
+ * map or the calendar. Windows whose late horizon has passed are released, and frames for them
+ * are refused from then on.
  */
 final class WindowSet {
   private final Granularity granularity;
   private final ZoneCalendar calendar;
   private final CounterSpec counterSpec;
   private final Map<Long, WindowState> windows = new HashMap<>();
+  private final WindowState none;
   private WindowState current;
   private WindowState previous;
+  private long releasedEndSec = Long.MIN_VALUE;
 
   WindowSet(Granularity granularity, ZoneCalendar calendar, CounterSpec counterSpec) {
     this.granularity = granularity;
     this.calendar = calendar;
     this.counterSpec = counterSpec;
-    this.current = new WindowState(granularity, 0, 0, null);
-    this.previous = current;
+    this.none = new WindowState(granularity, 0, 0, null);
+    this.current = none;
+    this.previous = none;
   }
 
-  void add(long timestampSec, long uidHash) {
+  /** Counts a frame; returns false if its window was already released (a frame beyond the horizon). */
+  boolean add(long timestampSec, long uidHash) {
     WindowState w = current;
     if (!w.contains(timestampSec)) {
       w = locate(timestampSec);
+      if (w == null) {
+        return false;
+      }
     }
     w.counter = w.counter.add(uidHash);
     w.frames++;
+    return true;
   }
 
   private WindowState locate(long timestampSec) {
@@ -41,13 +51,32 @@ final class WindowSet {
       long start = calendar.startOf(granularity, timestampSec);
       w = windows.get(start);
       if (w == null) {
-        w = new WindowState(granularity, start, calendar.endOf(granularity, start), counterSpec.newCounter());
+        long end = calendar.endOf(granularity, start);
+        if (end <= releasedEndSec) {
+          return null;
+        }
+        w = new WindowState(granularity, start, end, counterSpec.newCounter());
         windows.put(start, w);
       }
     }
     previous = current;
     current = w;
     return w;
+  }
+
+  /** Drops every window ending at or before {@code endSec}; frames for them are refused from now on. */
+  void release(long endSec) {
+    if (endSec <= releasedEndSec) {
+      return;
+    }
+    releasedEndSec = endSec;
+    for (Iterator<WindowState> it = windows.values().iterator(); it.hasNext(); ) {
+      if (it.next().endSec() <= endSec) {
+        it.remove();
+      }
+    }
+    current = none;
+    previous = none;
   }
 
   Granularity granularity() {

@@ -28,9 +28,18 @@ public final class ReferenceCounts {
   /** key {@code window/startInstant} → truth. */
   public final Map<String, Window> windows = new TreeMap<>();
   private final ZoneId zone;
+  private long minTs = Long.MIN_VALUE;
+  private long maxTs = Long.MAX_VALUE;
 
   public ReferenceCounts(ZoneId zone) {
     this.zone = zone;
+  }
+
+  /** Only frames with ts in [minTs, maxTs] count: the generator's true range, without bit flips. */
+  public ReferenceCounts range(long minTs, long maxTs) {
+    this.minTs = minTs;
+    this.maxTs = maxTs;
+    return this;
   }
 
   /** Adds every line of a JSON-lines byte array. */
@@ -50,7 +59,7 @@ public final class ReferenceCounts {
   /** Adds one frame. */
   public void add(byte[] line, int offset, int length) {
     JacksonReference.Fields f = JacksonReference.parse(line, offset, length);
-    if (f == null) {
+    if (f == null || f.ts < minTs || f.ts > maxTs) {
       return;
     }
     for (String g : new String[] {"minute", "hour", "day", "week", "month", "year"}) {

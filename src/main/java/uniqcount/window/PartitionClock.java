@@ -1,0 +1,183 @@
+package uniqcount.window;
+
+/**
+ * The event-time state of one input partition, fed its frames in arrival order by one thread at
+ * a time: decides which timestamps to believe and tracks the partition's watermark (the largest
+ * believed ts).
+ *
+ * <p>A frame is <em>plausible</em> if its ts is at most {@code maxFuture} ahead of the watermark
+ * and of the wall clock, and at most {@code maxPast} behind the watermark. Plausible frames are
+ * accepted and move the watermark. Implausible ones never move it and never reach a window.
+ *
+ * <p>A frame ahead of the watermark (but not of the wall clock) is held as a candidate jump, in
+ * up to {@value #CANDIDATES} clusters of frames within {@code maxFuture} of each other. A cluster
+ * that reaches {@code jumpFrames} frames before {@code jumpFrames} plausible frames have passed
+ * since it began is a genuine jump (a gap in history, a restart after a pause): the watermark
+ * moves to it and all its frames are accepted, none lost. Isolated bit flips never form such a
+ * cluster while normal frames keep coming, so they are counted as implausible. At the start there
+ * is no watermark: a frame within {@code maxFuture} of the wall clock sets it at once (live
+ * input); otherwise (history) the first cluster to reach {@code jumpFrames} frames sets it, and at
+ * the end of a short input the largest cluster is taken.
+ */
+final class PartitionClock {
+  static final int CANDIDATES = 4;
+
+  private final EventTimePolicy policy;
+  private final Clock clock;
+  private final Cluster[] clusters = new Cluster[CANDIDATES];
+  private boolean established;
+  private long watermarkSec = Long.MIN_VALUE;
+  private long implausible;
+
+  PartitionClock(EventTimePolicy policy, Clock clock) {
+    this.policy = policy;
+    this.clock = clock;
+  }
+
+  /** Classifies {@code n} frames in arrival order; appends the accepted ones (and any confirmed jump) to {@code out}. */
+  void onFrames(long[] timestamps, long[] hashes, int n, FrameBuffer out) {
+    long wallLimit = clock.epochSecond() + policy.maxFutureSec();
+    for (int i = 0; i < n; i++) {
+      classify(timestamps[i], hashes[i], wallLimit, out);
+    }
+  }
+
+  /** End of the partition's input: a still-unconfirmed start takes its largest cluster. */
+  void onEnd(FrameBuffer out) {
+    if (!established) {
+      int best = -1;
+      for (int i = 0; i < CANDIDATES; i++) {
+        if (clusters[i] != null && (best < 0 || clusters[i].size > clusters[best].size)) {
+          best = i;
+        }
+      }
+      if (best >= 0) {
+        Cluster c = clusters[best];
+        clusters[best] = null;
+        confirm(c, out);
+      }
+    }
+    for (int i = 0; i < CANDIDATES; i++) {
+      if (clusters[i] != null) {
+        implausible += clusters[i].size;
+        clusters[i] = null;
+      }
+    }
+  }
+
+  /** The largest believed ts, or {@link Long#MIN_VALUE} before any. */
+  long watermarkSec() {
+    return watermarkSec;
+  }
+
+  /** Frames found implausible so far. */
+  long implausible() {
+    return implausible;
+  }
+
+  private void classify(long ts, long hash, long wallLimit, FrameBuffer out) {
+    if (ts > wallLimit) {
+      implausible++;
+      return;
+    }
+    if (!established && Math.abs(ts - (wallLimit - policy.maxFutureSec())) <= policy.maxFutureSec()) {
+      established = true; // a live stream: the wall clock vouches for a ts near it
+      watermarkSec = ts;
+    }
+    if (!established || ts > watermarkSec + policy.maxFutureSec()) {
+      hold(ts, hash, out);
+      return;
+    }
+    if (ts < watermarkSec - policy.maxPastSec()) {
+      implausible++;
+      return;
+    }
+    out.add(ts, hash);
+    if (ts > watermarkSec) {
+      watermarkSec = ts;
+    }
+    agePendingClusters();
+  }
+
+  private void agePendingClusters() {
+    for (int i = 0; i < CANDIDATES; i++) {
+      Cluster c = clusters[i];
+      if (c != null && ++c.plausibleSince >= policy.jumpFrames()) {
+        implausible += c.size;
+        clusters[i] = null;
+      }
+    }
+  }
+
+  private void hold(long ts, long hash, FrameBuffer out) {
+    long tolerance = policy.maxFutureSec();
+    int free = -1;
+    int smallest = -1;
+    for (int i = 0; i < CANDIDATES; i++) {
+      Cluster c = clusters[i];
+      if (c == null) {
+        free = free < 0 ? i : free;
+        continue;
+      }
+      if (Math.abs(ts - c.anchorSec) <= tolerance) {
+        c.frames.add(ts, hash);
+        c.size++;
+        if (c.size >= policy.jumpFrames()) {
+          clusters[i] = null;
+          confirm(c, out);
+        }
+        return;
+      }
+      if (smallest < 0 || c.size < clusters[smallest].size) {
+        smallest = i;
+      }
+    }
+    if (free < 0) {
+      implausible += clusters[smallest].size;
+      free = smallest;
+    }
+    Cluster c = new Cluster(ts, policy.jumpFrames());
+    c.frames.add(ts, hash);
+    c.size = 1;
+    clusters[free] = c;
+    if (policy.jumpFrames() <= 1) {
+      clusters[free] = null;
+      confirm(c, out);
+    }
+  }
+
+  /** Moves the watermark to a confirmed cluster, accepts its frames, re-examines the others. */
+  private void confirm(Cluster c, FrameBuffer out) {
+    established = true;
+    FrameBuffer f = c.frames;
+    for (int i = 0; i < f.size; i++) {
+      watermarkSec = Math.max(watermarkSec, f.timestamps[i]);
+    }
+    for (int i = 0; i < f.size; i++) {
+      out.add(f.timestamps[i], f.hashes[i]);
+    }
+    long wallLimit = clock.epochSecond() + policy.maxFutureSec();
+    for (int k = 0; k < CANDIDATES; k++) {
+      Cluster other = clusters[k];
+      if (other != null) {
+        clusters[k] = null;
+        for (int i = 0; i < other.frames.size; i++) {
+          classify(other.frames.timestamps[i], other.frames.hashes[i], wallLimit, out);
+        }
+      }
+    }
+  }
+
+  /** Frames within maxFuture of an anchor, held until confirmed or discarded. */
+  private static final class Cluster {
+    final long anchorSec;
+    final FrameBuffer frames;
+    int size;
+    int plausibleSince;
+
+    Cluster(long anchorSec, int capacity) {
+      this.anchorSec = anchorSec;
+      this.frames = new FrameBuffer(capacity);
+    }
+  }
+}

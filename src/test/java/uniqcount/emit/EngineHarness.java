@@ -1,0 +1,125 @@
+package uniqcount.emit;
+
+import java.io.ByteArrayInputStream;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import uniqcount.count.CounterSpec;
+import uniqcount.frame.FrameDecoder;
+import uniqcount.source.Chunk;
+import uniqcount.source.LineChunker;
+import uniqcount.window.Clock;
+import uniqcount.window.EventTimePolicy;
+import uniqcount.window.Granularity;
+import uniqcount.window.Partition;
+import uniqcount.window.Shard;
+import uniqcount.window.ZoneCalendar;
+
+/**
+ * The real engine — chunker, shards, partitions, emitter — driven synchronously from the test
+ * thread with a manual clock: every chunk goes to the next shard in turn, and the emitter ticks
+ * whenever the test says.
+ */
+final class EngineHarness {
+  static final int MAX_FRAME = 8192;
+
+  final ManualClock clock = new ManualClock();
+  final List<Shard> shards = new ArrayList<>();
+  final List<Partition> partitions = new ArrayList<>();
+  final Emitter emitter;
+  final List<ResultRecord> records = new ArrayList<>();
+  private final BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(2);
+  private int nextShard;
+  int maxWindowsHeld;
+
+  EngineHarness(int shardCount, int partitionCount, EventTimePolicy policy, CounterSpec spec, boolean early) {
+    for (int i = 0; i < shardCount; i++) {
+      shards.add(new Shard(EnumSet.allOf(Granularity.class), new ZoneCalendar(ZoneId.of("UTC")), spec,
+          new FrameDecoder(MAX_FRAME)));
+    }
+    for (int i = 0; i < partitionCount; i++) {
+      partitions.add(new Partition(i, policy, clock));
+    }
+    emitter = new Emitter(shards, partitions, policy, spec, clock, early, 1_000_000_000L);
+    pool.add(new Chunk(2 * MAX_FRAME));
+    pool.add(new Chunk(2 * MAX_FRAME));
+  }
+
+  static EngineHarness withDefaults(int shards) {
+    return new EngineHarness(shards, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
+  }
+
+  /**
+   * Feeds a whole input to a partition chunk by chunk; after each chunk the clock moves by
+   * {@code nanosPerChunk} and the emitter ticks. The input's end is fed too (the partition
+   * finishes).
+   */
+  void feed(byte[] data, int partition, long nanosPerChunk) throws Exception {
+    new LineChunker(pool, MAX_FRAME).read(new ByteArrayInputStream(data), partition, chunk -> {
+      shards.get(nextShard++ % shards.size()).onChunk(chunk, partitions.get(partition));
+      pool.add(chunk);
+      clock.advance(nanosPerChunk);
+      tick();
+    });
+  }
+
+  private final long[] openSequence = new long[64];
+
+  /** Feeds whole lines to a partition as its next chunk, without ending it. */
+  void feedOpen(byte[] data, int partition) {
+    shards.get(nextShard++ % shards.size())
+        .onChunk(uniqcount.source.TestChunks.of(data, partition, openSequence[partition]++, false), partitions.get(partition));
+  }
+
+  void tick() {
+    records.addAll(emitter.tick());
+    int held = 0;
+    for (Shard s : shards) {
+      held += s.windowCount();
+    }
+    maxWindowsHeld = Math.max(maxWindowsHeld, held);
+  }
+
+  void flush() {
+    records.addAll(emitter.flush());
+  }
+
+  long implausible() {
+    long n = 0;
+    for (Shard s : shards) {
+      n += s.stats().implausible();
+    }
+    return n;
+  }
+
+  long lateDropped() {
+    long n = 0;
+    for (Shard s : shards) {
+      n += s.stats().lateDropped();
+    }
+    return n;
+  }
+
+  /** A clock the test moves by hand. */
+  static final class ManualClock implements Clock {
+    long nanos = 1_000_000_000_000L;
+    long epochSecond = 1_800_000_000L;
+
+    void advance(long byNanos) {
+      nanos += byNanos;
+    }
+
+    @Override
+    public long nanoTime() {
+      return nanos;
+    }
+
+    @Override
+    public long epochSecond() {
+      return epochSecond;
+    }
+  }
+}

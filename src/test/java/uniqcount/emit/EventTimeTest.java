@@ -1,0 +1,289 @@
+package uniqcount.emit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import uniqcount.count.CounterSpec;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.ReferenceCounts;
+import uniqcount.window.EventTimePolicy;
+
+class EventTimeTest {
+  private static final long START = Instant.parse("2016-07-11T13:39:44Z").getEpochSecond();
+  private static final long MS = 1_000_000L;
+
+  private static GeneratorOptions options(long count, int rate, long seed) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = count;
+    o.ratePerSec = rate;
+    o.users = 400;
+    o.seed = seed;
+    o.sizeBytes = 300;
+    o.startSec = START;
+    return o;
+  }
+
+  private static byte[] generate(GeneratorOptions o) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new FrameGenerator(o).writeAll(out);
+    return out.toByteArray();
+  }
+
+  private static String key(ResultRecord r) {
+    return r.window() + "/" + Instant.ofEpochSecond(r.startSec());
+  }
+
+  /** Checks revisions and statuses per window; returns the latest record per window. */
+  private static Map<String, ResultRecord> latest(List<ResultRecord> records) {
+    Map<String, ResultRecord> latest = new TreeMap<>();
+    Map<String, Integer> finals = new HashMap<>();
+    for (ResultRecord r : records) {
+      ResultRecord before = latest.get(key(r));
+      assertEquals(before == null ? 0 : before.revision() + 1, r.revision(), r.toString());
+      boolean wasFinal = before != null && before.status() != ResultRecord.Status.EARLY;
+      if (r.status() == ResultRecord.Status.UPDATE) {
+        assertTrue(wasFinal, "update before final: " + r);
+      } else {
+        assertFalse(wasFinal, "after final: " + r);
+      }
+      if (r.status() == ResultRecord.Status.FINAL) {
+        finals.merge(key(r), 1, Integer::sum);
+      }
+      latest.put(key(r), r);
+    }
+    latest.keySet().forEach(k -> assertEquals(1, finals.getOrDefault(k, 0), "finals of " + k));
+    return latest;
+  }
+
+  private static void assertLatestEqualsReference(Map<String, ResultRecord> latest, ReferenceCounts reference) {
+    assertEquals(reference.windows.keySet(), latest.keySet());
+    reference.windows.forEach((k, truth) -> {
+      assertEquals(truth.uids.size(), latest.get(k).uniques(), k);
+      assertEquals(truth.frames, latest.get(k).frames(), k);
+    });
+  }
+
+  @Test
+  void delaysWithinLatenessGiveExactFinalRecords() throws Exception {
+    GeneratorOptions o = options(30_000, 50, 1);
+    o.delaySec = 5;
+    o.delayPercent = 30;
+    byte[] data = generate(o);
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+    EngineHarness engine = EngineHarness.withDefaults(3);
+    engine.feed(data, 0, 50 * MS);
+    engine.flush();
+    int finals = 0;
+    for (ResultRecord r : engine.records) {
+      if (r.status() == ResultRecord.Status.FINAL) {
+        ReferenceCounts.Window truth = reference.windows.get(key(r));
+        assertEquals(truth.uids.size(), r.uniques(), r.toString());
+        assertEquals(truth.frames, r.frames(), r.toString());
+        finals++;
+      }
+      assertFalse(r.status() == ResultRecord.Status.UPDATE, "no updates without late frames: " + r);
+    }
+    assertEquals(reference.windows.size(), finals);
+    assertTrue(engine.records.stream().anyMatch(r -> r.status() == ResultRecord.Status.EARLY));
+    // most minutes were final before the end of input, not only at the flush
+    long finalBeforeEnd = engine.records.subList(0, engine.records.size() - 12).stream()
+        .filter(r -> r.status() == ResultRecord.Status.FINAL).count();
+    assertTrue(finalBeforeEnd >= 8, "finals while running: " + finalBeforeEnd);
+    latest(engine.records);
+  }
+
+  @Test
+  void delaysUpToTenMinutesGiveUpdatesAndExactLatestRecords() throws Exception {
+    GeneratorOptions o = options(40_000, 20, 2);
+    o.delaySec = 600;
+    o.delayPercent = 3;
+    byte[] data = generate(o);
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+    EngineHarness engine = EngineHarness.withDefaults(2);
+    engine.feed(data, 0, 300 * MS);
+    engine.flush();
+    assertLatestEqualsReference(latest(engine.records), reference);
+    long updates = engine.records.stream().filter(r -> r.status() == ResultRecord.Status.UPDATE).count();
+    assertTrue(updates > 10, "updates " + updates);
+    assertEquals(0, engine.implausible());
+    assertEquals(0, engine.lateDropped());
+  }
+
+  @Test
+  void bitFlipsNeverOpenWindowsAndNeverChangeTheTrueOnes() throws Exception {
+    GeneratorOptions o = options(30_000, 20, 3);
+    o.delaySec = 20;
+    o.delayPercent = 10;
+    o.bitflipProb = 0.01;
+    o.bitflipMinBit = 20;
+    o.badProb = 0.01;
+    o.stringTsProb = 0.1;
+    byte[] data = generate(o);
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC"))
+        .range(START - 20, START + 30_000 / 20).addLines(data);
+    EngineHarness engine = EngineHarness.withDefaults(2);
+    engine.feed(data, 0, 100 * MS);
+    engine.flush();
+    assertLatestEqualsReference(latest(engine.records), reference);
+    for (ResultRecord r : engine.records) {
+      assertTrue(reference.windows.containsKey(key(r)), "window outside the true range: " + r);
+    }
+    // flips to beyond year 9999 are already rejected by the decoder (ts_out_of_range)
+    assertTrue(engine.implausible() > 100, "implausible " + engine.implausible());
+  }
+
+  @Test
+  void bitFlipAmongTheFirstFramesDoesNotSetTheWatermark() throws Exception {
+    String lines = "{\"uid\":\"flip\",\"ts\":" + (START + (1L << 33)) + "}\n"
+        + "{\"uid\":\"flop\",\"ts\":" + (START - (1L << 25)) + "}\n";
+    StringBuilder sb = new StringBuilder(lines);
+    for (int i = 0; i < 100; i++) {
+      sb.append("{\"uid\":\"u").append(i % 7).append("\",\"ts\":").append(START + i).append("}\n");
+    }
+    EngineHarness engine = EngineHarness.withDefaults(1);
+    engine.feed(sb.toString().getBytes(StandardCharsets.UTF_8), 0, MS);
+    engine.flush();
+    Map<String, ResultRecord> latest = latest(engine.records);
+    assertEquals(7, latest.get("day/2016-07-11T00:00:00Z").uniques());
+    assertEquals(100, latest.get("day/2016-07-11T00:00:00Z").frames());
+    assertEquals(3, latest.keySet().stream().filter(k -> k.startsWith("minute/")).count());
+    assertEquals(2, engine.implausible());
+  }
+
+  @Test
+  void aGapOfDaysIsFollowedAndNothingAfterItIsLost() throws Exception {
+    GeneratorOptions before = options(3000, 10, 4);
+    GeneratorOptions after = options(3000, 10, 5);
+    after.startSec = START + 5 * 86_400 + 1234;
+    ByteArrayOutputStream both = new ByteArrayOutputStream();
+    both.write(generate(before));
+    both.write(generate(after));
+    byte[] data = both.toByteArray();
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+    EngineHarness engine = EngineHarness.withDefaults(2);
+    engine.feed(data, 0, 100 * MS);
+    engine.flush();
+    assertLatestEqualsReference(latest(engine.records), reference);
+    assertEquals(0, engine.implausible());
+    assertEquals(0, engine.lateDropped());
+  }
+
+  @Test
+  void randomThirtyTwoBitTimestampsKeepStateBounded() throws Exception {
+    SplittableRandom r = new SplittableRandom(6);
+    StringBuilder sb = new StringBuilder();
+    int n = 300_000;
+    for (int i = 0; i < n; i++) {
+      long ts = i % 10 == 0 ? START + i / 100 : r.nextLong(1L << 32);
+      sb.append("{\"uid\":\"u").append(r.nextInt(1000)).append("\",\"ts\":").append(ts).append("}\n");
+    }
+    EngineHarness engine = EngineHarness.withDefaults(2);
+    engine.feed(sb.toString().getBytes(StandardCharsets.UTF_8), 0, 10 * MS);
+    engine.flush();
+    // 3,000 s of true event time: ~50 minutes, a few hours; the horizons keep at most ~60 minutes
+    // and ~24 hours per shard, whatever the random timestamps.
+    assertTrue(engine.maxWindowsHeld < 2 * (60 + 2 + 24 + 8 + 3 + 2 + 2 + 2), "windows held " + engine.maxWindowsHeld);
+    assertTrue(engine.implausible() > n * 0.85, "implausible " + engine.implausible());
+    for (ResultRecord rec : engine.records) {
+      assertTrue(rec.startSec() >= START - 86_400 * 366 && rec.startSec() <= START + 3_000, rec.toString());
+    }
+  }
+
+  @Test
+  void earlyResultsAtMostOncePerIntervalAndOnlyWhenChanged() {
+    EngineHarness live = new EngineHarness(1, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
+    live.clock.epochSecond = START + 2; // a live stream: ts near the wall clock is believed at once
+    live.feedOpen(lines(START, "a", "b"), 0);
+    live.tick();
+    assertEquals(6, live.records.size(), "one early record per window: " + live.records);
+    assertTrue(live.records.stream().allMatch(r -> r.status() == ResultRecord.Status.EARLY && r.revision() == 0 && r.uniques() == 2));
+    live.records.clear();
+    live.clock.advance(2_000 * MS);
+    live.tick();
+    assertEquals(List.of(), live.records, "nothing changed");
+    live.feedOpen(lines(START + 1, "c"), 0);
+    live.clock.advance(400 * MS);
+    live.tick();
+    assertEquals(6, live.records.size());
+    assertTrue(live.records.stream().allMatch(r -> r.revision() == 1 && r.uniques() == 3));
+    live.records.clear();
+    live.feedOpen(lines(START + 2, "d"), 0);
+    live.clock.advance(400 * MS);
+    live.tick();
+    assertEquals(List.of(), live.records, "changed, but the last record is only 0.4 s old");
+    live.clock.advance(700 * MS);
+    live.tick();
+    assertEquals(6, live.records.size());
+    assertTrue(live.records.stream().allMatch(r -> r.revision() == 2 && r.uniques() == 4));
+  }
+
+  @Test
+  void emitFinalPublishesNoEarlyRecords() throws Exception {
+    EngineHarness engine = new EngineHarness(2, 1, EventTimePolicy.defaults(), CounterSpec.exact(), false);
+    engine.feed(generate(options(5000, 20, 7)), 0, 200 * MS);
+    engine.flush();
+    assertTrue(engine.records.stream().noneMatch(r -> r.status() == ResultRecord.Status.EARLY));
+    assertFalse(engine.records.isEmpty());
+  }
+
+  @Test
+  void anIdlePartitionStopsHoldingTheWatermarkBack() {
+    EngineHarness engine = new EngineHarness(1, 2, EventTimePolicy.defaults(), CounterSpec.exact(), false);
+    engine.clock.epochSecond = START;
+    engine.feedOpen(lines(START, "p1"), 1);
+    for (int s = 0; s < 200; s += 10) {
+      engine.feedOpen(lines(START + s, "p0"), 0);
+      engine.clock.advance(1_000 * MS);
+      engine.tick();
+    }
+    assertEquals(List.of(), engine.records, "partition 1 holds the watermark at " + Instant.ofEpochSecond(START));
+    engine.clock.advance(11_000 * MS); // 31 s since partition 1 last sent anything
+    engine.feedOpen(lines(START + 200, "p0"), 0);
+    engine.tick();
+    assertTrue(engine.records.stream().anyMatch(r -> r.window().equals("minute") && r.status() == ResultRecord.Status.FINAL),
+        engine.records.toString());
+  }
+
+  @Test
+  void aFrameBeyondTheMinuteHorizonIsDroppedThereButUpdatesTheHour() {
+    EngineHarness engine = new EngineHarness(1, 1, EventTimePolicy.defaults(), CounterSpec.exact(), false);
+    engine.clock.epochSecond = START;
+    engine.feedOpen(lines(START, "a"), 0);
+    engine.tick();
+    engine.clock.epochSecond = START + 7300;
+    for (int i = 0; i < 20; i++) {
+      engine.feedOpen(lines(START + 7200 + i, "b" + i), 0); // two hours later: a jump, confirmed
+    }
+    engine.tick();
+    engine.records.clear();
+    engine.feedOpen(lines(START, "late"), 0);
+    engine.clock.advance(2_000 * MS);
+    engine.tick();
+    assertEquals(1, engine.lateDropped());
+    ResultRecord hour = engine.records.stream().filter(r -> r.window().equals("hour")).findFirst().orElseThrow();
+    assertEquals(ResultRecord.Status.UPDATE, hour.status());
+    assertEquals(2, hour.uniques());
+    assertTrue(engine.records.stream().noneMatch(r -> r.window().equals("minute")), engine.records.toString());
+  }
+
+  private static byte[] lines(long ts, String... uids) {
+    StringBuilder sb = new StringBuilder();
+    for (String u : uids) {
+      sb.append("{\"uid\":\"").append(u).append("\",\"ts\":").append(ts).append("}\n");
+    }
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+}
