@@ -6,7 +6,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
 
 /**
- * Splits an input stream into line-aligned {@link Chunk}s taken from a pool. A line longer than
+ * Splits an input stream into line-aligned {@link Chunk}s taken from a pool. A chunk is handed
+ * off when full, or — for live input — as soon as it holds complete lines and no more bytes are
+ * waiting ({@link InputStream#available()}), so a slow stream is counted within moments. A line longer than
  * the frame size limit is never buffered whole: it is skipped up to its newline and reported in
  * the next chunk's {@link Chunk#oversizedLines()}.
  */
@@ -53,14 +55,19 @@ public final class LineChunker {
           eof = true;
           break;
         }
+        int from = filled;
         filled += n;
+        // Live input (a pipe, a socket): hand off complete lines as soon as nothing more is waiting.
+        if (in.available() <= 0 && lastIndexOf(buf, from, filled, (byte) '\n') >= 0) {
+          break;
+        }
       }
       if (eof) {
         chunk.set(filled, partition, offset, oversized, sequence, true);
         out.accept(chunk);
         return;
       }
-      int lastNewline = lastIndexOf(buf, filled, (byte) '\n');
+      int lastNewline = lastIndexOf(buf, 0, filled, (byte) '\n');
       if (lastNewline < 0) {
         // A full buffer without a newline: the line exceeds the limit. Skip to its end.
         long skipped = filled;
@@ -104,8 +111,8 @@ public final class LineChunker {
     }
   }
 
-  private static int lastIndexOf(byte[] b, int end, byte value) {
-    for (int i = end - 1; i >= 0; i--) {
+  private static int lastIndexOf(byte[] b, int from, int end, byte value) {
+    for (int i = end - 1; i >= from; i--) {
       if (b[i] == value) {
         return i;
       }
