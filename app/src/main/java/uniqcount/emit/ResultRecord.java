@@ -90,6 +90,11 @@ public final class ResultRecord {
     return revision;
   }
 
+  /** Relative standard error of {@link #uniques()}; 0 if exact. */
+  public double rse() {
+    return rse;
+  }
+
   /** The key of a compacted topic: {@code window/start}, e.g. {@code minute/2016-07-11T13:39:00Z}. */
   public String key() {
     return window + "/" + Instant.ofEpochSecond(startSec);

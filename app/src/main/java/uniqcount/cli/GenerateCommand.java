@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.kafka.KafkaFrameWriter;
+import uniqcount.kafka.KafkaSettings;
 import uniqcount.source.InputException;
 
 /** {@code uniqcount generate}: frames like the challenge generator's, with faults, to stdout or a file. */
@@ -70,8 +73,32 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--all-faults", description = "Shorthand for a little of every fault: -d 20 -p 10 --bitflip-prob 0.001 --string-ts-prob 0.05 --bad-prob 0.01 --dup-prob 0.01 --dialect-prob 0.05 (explicit options win).")
   boolean allFaults;
 
+  @Option(names = "--live", description = "Event time follows the wall clock and lines are paced at -r per second; -c 0 runs until stopped.")
+  boolean live;
+
   @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "File to write (gzip if it ends in .gz), or - for stdout (default).")
   String output;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Write to Kafka instead: the cluster.")
+  String bootstrapServers;
+
+  @Option(names = "--topic", paramLabel = "NAME", description = "Write to this Kafka topic, one frame per record (created if missing, with --partitions).")
+  String topic;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "3", description = "Partitions of a topic created by generate (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--compression", paramLabel = "CODEC", defaultValue = "lz4", description = "Kafka compression: none, lz4, zstd, gzip, snappy (default: ${DEFAULT-VALUE}).")
+  String compression;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, TLS, ...).")
+  java.nio.file.Path kafkaConfig;
+
+  @Option(names = "-X", paramLabel = "KEY=VALUE", description = "One Kafka client property; repeatable.")
+  java.util.List<String> kafkaOverrides = new java.util.ArrayList<>();
+
+  @Option(names = "--kafka-timeout", paramLabel = "DURATION", defaultValue = "15s", description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
+  String kafkaTimeout;
 
   GenerateCommand(Io io) {
     this.io = io;
@@ -94,10 +121,25 @@ final class GenerateCommand implements Callable<Integer> {
     o.badProb = badProb;
     o.dupProb = dupProb;
     o.dialectProb = dialectProb;
+    o.live = live;
     if (allFaults) {
       applyAllFaults(o);
     }
     FrameGenerator generator = new FrameGenerator(o);
+    if (topic != null || bootstrapServers != null) {
+      if (topic == null) {
+        throw new IllegalArgumentException("--bootstrap-servers needs --topic");
+      }
+      KafkaSettings settings = KafkaSettings.of(bootstrapServers, kafkaConfig, kafkaOverrides);
+      try (KafkaAdmin admin = new KafkaAdmin(settings, Durations.parse("--kafka-timeout", kafkaTimeout))) {
+        admin.checkReachable();
+        admin.createIfMissing(topic, partitions, java.util.Map.of());
+      }
+      try (KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, compression)) {
+        generator.writeAll(out);
+      }
+      return 0;
+    }
     if (output.equals("-")) {
       OutputStream out = new BufferedOutputStream(io.out, 1 << 16);
       generator.writeAll(out);

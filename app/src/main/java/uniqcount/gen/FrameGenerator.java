@@ -75,6 +75,12 @@ public final class FrameGenerator {
   /** A generator; the options are validated here. */
   public FrameGenerator(GeneratorOptions options) {
     options.validate();
+    if (options.live) {
+      options.startSec = System.currentTimeMillis() / 1000;
+      if (options.count == 0) {
+        options.count = Long.MAX_VALUE;
+      }
+    }
     this.o = options;
     this.random = new SplittableRandom(options.seed);
     this.uidSalt = mix(options.seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
@@ -118,11 +124,31 @@ public final class FrameGenerator {
     return out.length() - before;
   }
 
-  /** Writes every remaining line to {@code out}. */
+  /**
+   * Writes every remaining line to {@code out}; in live mode paced to the wall clock (flushed
+   * every event-second) until the count is reached or the thread is interrupted.
+   */
   public void writeAll(OutputStream out) throws IOException {
     ByteBuffer buf = new ByteBuffer(1 << 20);
+    long t0 = System.nanoTime();
     while (hasNext()) {
       next(buf);
+      if (o.live && index % o.ratePerSec == 0) {
+        out.write(buf.array(), 0, buf.length());
+        out.flush();
+        buf.clear();
+        long due = t0 + index / o.ratePerSec * 1_000_000_000L;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          try {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+        continue;
+      }
       if (buf.length() >= (1 << 20) - 65536) {
         out.write(buf.array(), 0, buf.length());
         buf.clear();

@@ -73,6 +73,54 @@ public final class Shard {
     stats.onChunk(lines + chunk.oversizedLines(), frames.size, end, t1 - t0, t2 - t0, rejects, implausible, lateDropped);
   }
 
+  private FrameBuffer direct = new FrameBuffer(1024);
+  private long directFrames;
+  private long directBytes;
+  private long directNanos;
+
+  /**
+   * Decodes one frame from a source that hands frames one by one (a Kafka record); the frames of
+   * one partition gathered so far are applied by {@link #endBatch}.
+   */
+  public void onFrame(byte[] bytes, int offset, int length) {
+    long t0 = System.nanoTime();
+    FrameDecoder d = decoder;
+    if (d.decode(bytes, offset, length)) {
+      direct.add(d.timestampSec(), d.uidHash());
+    } else {
+      rejects[d.reject().ordinal()]++;
+    }
+    directFrames++;
+    directBytes += length;
+    directNanos += System.nanoTime() - t0;
+  }
+
+  /** Applies the frames gathered by {@link #onFrame} to {@code partition}, in order. */
+  public void endBatch(Partition partition) {
+    endBatch(partition, false);
+  }
+
+  /** The partition's input ended (e.g. --exit-on-idle): applies what is gathered and finishes it. */
+  public void endPartition(Partition partition) {
+    endBatch(partition, true);
+  }
+
+  private void endBatch(Partition partition, boolean end) {
+    long t1 = System.nanoTime();
+    FrameBuffer frames = direct;
+    direct = new FrameBuffer(Math.max(1024, frames.size));
+    if (partition.offer(new DecodedBatch(frames, partition.nextSequence(), end))) {
+      for (DecodedBatch batch = partition.poll(); batch != null; batch = partition.poll()) {
+        apply(partition, batch);
+      }
+    }
+    long t2 = System.nanoTime();
+    stats.onChunk(directFrames, frames.size, directBytes, directNanos, directNanos + (t2 - t1), rejects, implausible, lateDropped);
+    directFrames = 0;
+    directBytes = 0;
+    directNanos = 0;
+  }
+
   /** Applies one decoded batch: event-time checks, then counting. Also used by tests. */
   void apply(Partition partition, DecodedBatch batch) {
     accepted.clear();

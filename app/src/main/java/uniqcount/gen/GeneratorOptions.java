@@ -37,6 +37,11 @@ public final class GeneratorOptions {
    * CRLF line end, an escaped uid ({@code \u0061} for {@code a}) or an escaped root key.
    */
   public double dialectProb = 0;
+  /**
+   * Live: event time follows the wall clock (the first frame is "now") and lines are paced at
+   * {@link #ratePerSec} per second; a count of 0 means no end.
+   */
+  public boolean live;
 
   /** Checks every option; the message names the option, the value and the bound. */
   public void validate() {

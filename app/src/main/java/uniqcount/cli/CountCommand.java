@@ -13,6 +13,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import uniqcount.count.CounterSpec;
+import uniqcount.kafka.KafkaSettings;
+import uniqcount.source.KafkaFrameSource;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
@@ -28,11 +30,38 @@ import uniqcount.window.Granularity;
 final class CountCommand implements Callable<Integer> {
   private final Io io;
 
-  @Option(names = {"-i", "--input"}, paramLabel = "PATH", description = "Input file, glob (quote it) or - for stdin; repeatable. Default: stdin.")
+  @Option(names = {"-i", "--input"}, paramLabel = "PATH", description = "Input file, glob (quote it) or - for stdin; repeatable. Default: stdin (unless --topic).")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "Results as JSON lines to this file, or - for stdout (default).")
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Kafka cluster, host:port[,host:port...].")
+  String bootstrapServers;
+
+  @Option(names = "--topic", paramLabel = "NAME", description = "Read frames from this Kafka topic (one frame per record), all partitions.")
+  String topic;
+
+  @Option(names = "--group", paramLabel = "ID", description = "Consumer group (default: uniqcount-<topic>); instances in one group share the partitions.")
+  String group;
+
+  @Option(names = "--from", paramLabel = "WHERE", defaultValue = "earliest", description = "earliest or latest (where the group has no committed offset), or an ISO instant: every partition from the first record at or after it (default: ${DEFAULT-VALUE}).")
+  String from;
+
+  @Option(names = "--exit-on-idle", paramLabel = "DURATION", description = "Kafka: once no record arrived for this long, flush every window as final and exit 0 (backfills, tests).")
+  String exitOnIdle;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "PATH", description = "Results as JSON lines to this file, or - for stdout (default, unless --output-topic).")
   String output;
+
+  @Option(names = "--output-topic", paramLabel = "NAME", description = "Results to this Kafka topic (key window/start; created compacted if missing).")
+  String outputTopic;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, TLS, ...), for consumer, producer and admin.")
+  java.nio.file.Path kafkaConfig;
+
+  @Option(names = "-X", paramLabel = "KEY=VALUE", description = "One Kafka client property; repeatable; wins over --kafka-config.")
+  List<String> kafkaOverrides = new ArrayList<>();
+
+  @Option(names = "--kafka-timeout", paramLabel = "DURATION", defaultValue = "15s", description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
+  String kafkaTimeout;
 
   @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
   String windows;
@@ -89,7 +118,27 @@ final class CountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return new CountJob(config(), io).run();
+    CountJob job = new CountJob(config(), io);
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      job.requestStop();
+      try {
+        done.await(15_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "uniqcount-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return job.run();
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // shutting down already
+      }
+    }
   }
 
   /** Validates every option into an immutable config before anything starts. */
@@ -124,6 +173,21 @@ final class CountCommand implements Callable<Integer> {
     }
     Duration stats = Durations.parse("--stats-interval", statsInterval);
     List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
+    KafkaSettings kafkaSettings = null;
+    CountConfig.KafkaInput kafka = null;
+    if (topic != null && !inputs.isEmpty()) {
+      throw new IllegalArgumentException("give either --input or --topic, not both");
+    }
+    if (topic != null || outputTopic != null || bootstrapServers != null || kafkaConfig != null || !kafkaOverrides.isEmpty()) {
+      kafkaSettings = KafkaSettings.of(bootstrapServers, kafkaConfig, kafkaOverrides);
+    }
+    if (topic != null) {
+      KafkaFrameSource.validateFrom(from);
+      kafka = new CountConfig.KafkaInput(topic, group == null ? "uniqcount-" + topic : group, from,
+          exitOnIdle == null ? null : Durations.parse("--exit-on-idle", exitOnIdle));
+    } else if (exitOnIdle != null || group != null) {
+      throw new IllegalArgumentException((exitOnIdle != null ? "--exit-on-idle" : "--group") + " needs --topic");
+    }
     boolean early;
     switch (emit.toLowerCase(Locale.ROOT)) {
       case "early":
@@ -150,7 +214,7 @@ final class CountCommand implements Callable<Integer> {
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities);
     return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
-        policy, early, interval);
+        policy, early, interval, kafkaSettings, Durations.parse("--kafka-timeout", kafkaTimeout), kafka, outputTopic);
   }
 
   /** {@code 2h} (every window) or {@code minute=1h,day=3d} (the others keep their defaults). */

@@ -19,6 +19,7 @@ public final class Partition {
   final PartitionClock clock;
   private final Map<Long, DecodedBatch> pending = new HashMap<>();
   private long next;
+  private long issued;
   private boolean draining;
   private volatile long watermarkSec = Long.MIN_VALUE;
   private volatile long lastActivityNanos;
@@ -36,6 +37,11 @@ public final class Partition {
   /** Partition number. */
   public int id() {
     return id;
+  }
+
+  /** The next sequence number, for sources that feed a partition from one thread at a time. */
+  synchronized long nextSequence() {
+    return issued++;
   }
 
   /** Queues a decoded batch; returns true if the caller must now drain with {@link #poll}. */

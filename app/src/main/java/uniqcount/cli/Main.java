@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import uniqcount.source.InputException;
 
-/** Entry point: {@code uniqcount count|generate ...}. */
+/** Entry point: {@code uniqcount count|generate|demo ...}. */
 @Command(
     name = "uniqcount",
     mixinStandardHelpOptions = true,
@@ -18,6 +18,13 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   static final int EXIT_FAILURE = 1;
   /** Exit status of a bad command line. */
   static final int EXIT_USAGE = 2;
+
+  static {
+    // Kafka clients log through SLF4J: quiet (errors only) unless UNIQCOUNT_LOG=warn|info|debug.
+    String level = System.getenv("UNIQCOUNT_LOG");
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level == null ? "error" : level);
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+  }
 
   private final Io io;
 
@@ -36,6 +43,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     CommandLine cl = new CommandLine(new Main(io));
     cl.addSubcommand("count", new CountCommand(io));
     cl.addSubcommand("generate", new GenerateCommand(io));
+    cl.addSubcommand("demo", new DemoCommand(io));
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
     cl.setParameterExceptionHandler(
@@ -67,7 +75,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() {
-    io.err.println("uniqcount: give a command: count or generate (see 'uniqcount --help')");
+    io.err.println("uniqcount: give a command: count, generate or demo (see 'uniqcount --help')");
     return EXIT_USAGE;
   }
 

@@ -5,6 +5,7 @@ import java.time.ZoneId;
 import java.util.EnumSet;
 import java.util.List;
 import uniqcount.count.CounterSpec;
+import uniqcount.kafka.KafkaSettings;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
@@ -23,11 +24,39 @@ final class CountConfig {
   final EventTimePolicy policy;
   final boolean earlyResults;
   final Duration earlyInterval;
+  /** Null unless the input is a Kafka topic. */
+  final KafkaInput kafka;
+  /** Null unless results go to a topic. */
+  final String outputTopic;
+
+  /** Client settings when Kafka is used for input or output, else null. */
+  final KafkaSettings kafkaSettings;
+  /** Admin and start-up timeout for Kafka. */
+  final Duration kafkaTimeout;
+
+  /** Where and how to read a topic. */
+  static final class KafkaInput {
+    final String topic;
+    final String group;
+    final String from;
+    final Duration exitOnIdle;
+
+    KafkaInput(String topic, String group, String from, Duration exitOnIdle) {
+      this.topic = topic;
+      this.group = group;
+      this.from = from;
+      this.exitOnIdle = exitOnIdle;
+    }
+  }
 
   CountConfig(
       List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
       int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval,
-      EventTimePolicy policy, boolean earlyResults, Duration earlyInterval) {
+      EventTimePolicy policy, boolean earlyResults, Duration earlyInterval, KafkaSettings kafkaSettings, Duration kafkaTimeout, KafkaInput kafka, String outputTopic) {
+    this.kafkaSettings = kafkaSettings;
+    this.kafkaTimeout = kafkaTimeout;
+    this.kafka = kafka;
+    this.outputTopic = outputTopic;
     this.policy = policy;
     this.earlyResults = earlyResults;
     this.earlyInterval = earlyInterval;

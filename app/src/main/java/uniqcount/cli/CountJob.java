@@ -1,0 +1,347 @@
+package uniqcount.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
+import uniqcount.emit.Emitter;
+import uniqcount.emit.ResultRecord;
+import uniqcount.frame.FrameDecoder;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.kafka.KafkaSettings;
+import uniqcount.sink.JsonLinesSink;
+import uniqcount.sink.KafkaResultSink;
+import uniqcount.sink.ResultSink;
+import uniqcount.sink.TeeSink;
+import uniqcount.source.Chunk;
+import uniqcount.source.FrameHandler;
+import uniqcount.source.InputException;
+import uniqcount.source.Inputs;
+import uniqcount.source.KafkaFrameSource;
+import uniqcount.source.LineChunker;
+import uniqcount.window.Clock;
+import uniqcount.window.Partition;
+import uniqcount.window.Shard;
+import uniqcount.window.ZoneCalendar;
+
+/**
+ * One {@code count} run. N workers each own a {@link Shard}; an emitter thread publishes early,
+ * final and update results as the watermark moves; at the end of the input every window still
+ * open is flushed as final.
+ *
+ * <ul>
+ *   <li>Files and stdin: the calling thread reads the inputs one after another (each a {@link
+ *       Partition}) and splits them into line-aligned chunks; the workers take chunks from a
+ *       shared queue, so the load balances itself.
+ *   <li>Kafka: each worker polls its own consumer of one consumer group and counts what it
+ *       polled; the calling thread waits for {@code --exit-on-idle}, Ctrl-C or a failure.
+ * </ul>
+ *
+ * <p>One place handles failures: a worker, a consumer or the emitter that throws records the
+ * error and wakes the calling thread, which stops everything and reports it.
+ */
+final class CountJob {
+  private final CountConfig config;
+  private final Io io;
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private volatile boolean stopRequested;
+  private volatile Stats stats;
+  private ResultSink extraSink;
+
+  CountJob(CountConfig config, Io io) {
+    this.config = config;
+    this.io = io;
+  }
+
+  /** Asks a running job to stop (Ctrl-C): results published so far stand, open windows are not flushed. */
+  void requestStop() {
+    stopRequested = true;
+  }
+
+  /** Also sends every record to {@code sink} (the demo's table); call before {@link #run()}. */
+  void addSink(ResultSink sink) {
+    this.extraSink = sink;
+  }
+
+  /** The current stats line, or "starting". */
+  String statsLine() {
+    Stats s = stats;
+    return s == null ? "starting" : s.line();
+  }
+
+  int run() throws IOException, InterruptedException {
+    return config.kafka == null ? runFiles() : runKafka();
+  }
+
+  private List<Shard> newShards() {
+    ZoneCalendar calendar = new ZoneCalendar(config.zone);
+    List<Shard> shards = new ArrayList<>();
+    for (int i = 0; i < config.threads; i++) {
+      shards.add(new Shard(config.granularities, calendar, config.counterSpec,
+          new FrameDecoder(config.uidField, config.tsField, config.maxFrameBytes)));
+    }
+    return shards;
+  }
+
+  private List<Partition> newPartitions(int n) {
+    List<Partition> partitions = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      partitions.add(new Partition(i, config.policy, Clock.SYSTEM));
+    }
+    return partitions;
+  }
+
+  private Emitter newEmitter(List<Shard> shards, List<Partition> partitions) {
+    return new Emitter(shards, partitions, config.policy, config.counterSpec, Clock.SYSTEM,
+        config.earlyResults, config.earlyInterval.toNanos());
+  }
+
+  private int runFiles() throws IOException, InterruptedException {
+    List<String> inputs = Inputs.resolve(config.inputs);
+    if (config.outputTopic != null) {
+      try (KafkaAdmin admin = new KafkaAdmin(config.kafkaSettings, config.kafkaTimeout)) {
+        admin.checkReachable();
+        admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
+      }
+    }
+    ResultSink sink = openSink(config.kafkaSettings);
+    List<Shard> shards = newShards();
+    List<Partition> partitions = newPartitions(inputs.size());
+    Emitter emitter = newEmitter(shards, partitions);
+    Stats stats = new Stats(shards, io.err);
+    this.stats = stats;
+    stats.startReporting(config.statsInterval);
+
+    int capacity = LineChunker.chunkCapacity(config.maxFrameBytes);
+    BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(2 * config.threads + 2);
+    for (int i = 0; i < 2 * config.threads + 2; i++) {
+      pool.add(new Chunk(capacity));
+    }
+    BlockingQueue<Chunk> work = new ArrayBlockingQueue<>(2 * config.threads + 2);
+    Chunk endOfInput = new Chunk(1);
+    Thread reader = Thread.currentThread();
+    List<Thread> workers = new ArrayList<>();
+    for (int i = 0; i < shards.size(); i++) {
+      Shard shard = shards.get(i);
+      Thread t = new Thread(() -> {
+        try {
+          while (true) {
+            Chunk c = work.take();
+            if (c == endOfInput) {
+              return;
+            }
+            shard.onChunk(c, partitions.get(c.partition()));
+            pool.add(c);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+          fail(e, reader);
+        }
+      }, "uniqcount-worker-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+      t.start();
+    }
+
+    Thread emitting = startEmitter(emitter, sink, reader);
+    try {
+      LineChunker chunker = new LineChunker(pool, config.maxFrameBytes);
+      for (int partition = 0; partition < inputs.size(); partition++) {
+        try (InputStream in = Inputs.open(inputs.get(partition), io.in)) {
+          chunker.read(in, partition, chunk -> putUninterruptibly(work, chunk));
+        }
+      }
+      for (int i = 0; i < workers.size(); i++) {
+        work.put(endOfInput);
+      }
+      for (Thread t : workers) {
+        t.join();
+      }
+      emitting.interrupt();
+      emitting.join();
+    } catch (InterruptedException | WorkerFailed e) {
+      stopAll(workers, emitting, stats);
+      rethrowFailure();
+      throw e;
+    } catch (IOException e) {
+      stopAll(workers, emitting, stats);
+      throw e;
+    }
+    rethrowFailure();
+    stats.stop();
+    finish(emitter, sink, true);
+    stats.printFinal();
+    return 0;
+  }
+
+  private int runKafka() throws IOException, InterruptedException {
+    CountConfig.KafkaInput k = config.kafka;
+    int partitionCount;
+    try (KafkaAdmin admin = new KafkaAdmin(config.kafkaSettings, config.kafkaTimeout)) {
+      admin.checkReachable();
+      partitionCount = admin.partitions(k.topic);
+      if (config.outputTopic != null) {
+        admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
+      }
+    }
+    ResultSink sink = openSink(config.kafkaSettings);
+    List<Shard> shards = newShards();
+    List<Partition> partitions = newPartitions(partitionCount);
+    Emitter emitter = newEmitter(shards, partitions);
+    Stats stats = new Stats(shards, io.err);
+    this.stats = stats;
+    stats.startReporting(config.statsInterval);
+    Thread main = Thread.currentThread();
+    Thread emitting = startEmitter(emitter, sink, main);
+
+    List<FrameHandler> handlers = new ArrayList<>();
+    for (Shard shard : shards) {
+      handlers.add(new FrameHandler() {
+        @Override
+        public void onFrame(int partition, byte[] bytes, int offset, int length) {
+          shard.onFrame(bytes, offset, length);
+        }
+
+        @Override
+        public void onBatchEnd(int partition) {
+          shard.endBatch(partitions.get(partition));
+        }
+
+        @Override
+        public void onPartitionEnd(int partition) {
+          shard.endPartition(partitions.get(partition));
+        }
+      });
+    }
+    KafkaFrameSource source = new KafkaFrameSource(config.kafkaSettings, k.topic, k.group, k.from);
+    source.start(handlers);
+    boolean idle = false;
+    try {
+      while (!stopRequested && failure.get() == null && source.failure() == null) {
+        Thread.sleep(100);
+        if (k.exitOnIdle != null && System.nanoTime() - source.lastRecordNanos() >= k.exitOnIdle.toNanos()) {
+          idle = true;
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      // a failure woke us
+    }
+    source.stop();
+    emitting.interrupt();
+    emitting.join();
+    stats.stop();
+    if (source.failure() != null) {
+      failure.compareAndSet(null, source.failure());
+    }
+    rethrowFailure();
+    finish(emitter, sink, idle);
+    stats.printFinal();
+    return 0;
+  }
+
+  /** Publishes the last records (all windows final when the input is over) and closes the sink. */
+  private static void finish(Emitter emitter, ResultSink sink, boolean inputOver) throws IOException {
+    try (ResultSink s = sink) {
+      if (inputOver) {
+        for (ResultRecord r : emitter.flush()) {
+          s.write(r);
+        }
+      }
+    }
+  }
+
+  private void fail(Throwable e, Thread main) {
+    failure.compareAndSet(null, e);
+    main.interrupt();
+  }
+
+  private static void stopAll(List<Thread> workers, Thread emitting, Stats stats) {
+    workers.forEach(Thread::interrupt);
+    emitting.interrupt();
+    stats.stop();
+  }
+
+  /** Publishes results as the watermark moves, a few times a second. */
+  private Thread startEmitter(Emitter emitter, ResultSink sink, Thread main) {
+    long tickMillis = Math.max(10, Math.min(200, config.earlyInterval.toMillis()));
+    Thread t = new Thread(() -> {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          Thread.sleep(tickMillis);
+          List<ResultRecord> records = emitter.tick();
+          for (ResultRecord r : records) {
+            sink.write(r);
+          }
+          if (!records.isEmpty()) {
+            sink.flush();
+          }
+        }
+      } catch (InterruptedException e) {
+        // stopped: the final flush follows on the calling thread
+      } catch (Throwable e) {
+        fail(e, main);
+      }
+    }, "uniqcount-emitter");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void putUninterruptibly(BlockingQueue<Chunk> work, Chunk chunk) {
+    try {
+      work.put(chunk);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WorkerFailed(failure.get());
+    }
+  }
+
+  private void rethrowFailure() throws IOException {
+    Throwable t = failure.get();
+    if (t instanceof IOException) {
+      throw new InputException(t.getMessage(), t);
+    }
+    if (t != null) {
+      throw new IllegalStateException("worker failed: " + t, t);
+    }
+  }
+
+  private ResultSink openSink(KafkaSettings settings) throws IOException {
+    List<ResultSink> sinks = new ArrayList<>();
+    if (extraSink != null) {
+      sinks.add(extraSink);
+    }
+    if (config.outputTopic != null) {
+      sinks.add(new KafkaResultSink(settings, config.outputTopic));
+    }
+    if (config.output == null && config.outputTopic == null && extraSink == null || "-".equals(config.output)) {
+      sinks.add(new JsonLinesSink(io.out, false));
+    } else if (config.output != null) {
+      try {
+        OutputStream out = Files.newOutputStream(Paths.get(config.output));
+        sinks.add(new JsonLinesSink(out, true));
+      } catch (IOException e) {
+        throw new InputException("--output " + config.output + ": cannot write (" + e.getMessage() + ")", e);
+      }
+    }
+    return sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+  }
+
+  /** Unwinds the reader when a worker has failed. */
+  private static final class WorkerFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    WorkerFailed(Throwable cause) {
+      super("worker failed: " + cause, cause);
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package uniqcount.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.kafka.KafkaFrameWriter;
+import uniqcount.kafka.KafkaSettings;
+import uniqcount.testkit.EmbeddedKafka;
+
+/**
+ * {@code uniqcount demo}: with no setup at all, starts a real local Kafka broker, generates a
+ * live stream into topic {@code frames} (with late, bit-flipped and broken frames), counts it
+ * into the compacted topic {@code results}, and shows the latest results as a table refreshed in
+ * place, until Ctrl-C; then stops everything and deletes the broker's data.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = "Starts a local Kafka broker, generates a live stream, counts it and shows the results live. Ctrl-C stops it.")
+final class DemoCommand implements Callable<Integer> {
+  private static final String FRAMES = "frames";
+  private static final String RESULTS = "results";
+
+  private final Io io;
+
+  @Option(names = {"-r", "--rate"}, paramLabel = "N", defaultValue = "2000", description = "Frames per second (default: ${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(names = {"-n", "--users"}, paramLabel = "N", defaultValue = "50000", description = "Distinct users (default: ${DEFAULT-VALUE}).")
+  int users;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "3", description = "Partitions of the frames topic (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--counter", paramLabel = "KIND", defaultValue = "hll", description = "hll or exact (default: ${DEFAULT-VALUE}).")
+  String counter;
+
+  @Option(names = "--duration", paramLabel = "DURATION", description = "Stop by itself after this long (default: run until Ctrl-C).")
+  String duration;
+
+  DemoCommand(Io io) {
+    this.io = io;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Duration runFor = duration == null ? null : Durations.parse("--duration", duration);
+    if (rate < 1 || users < 1 || partitions < 1) {
+      throw new IllegalArgumentException("--rate, --users and --partitions must be at least 1");
+    }
+    io.err.println("uniqcount demo: starting a local Kafka broker ...");
+    Thread main = Thread.currentThread();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread hook = new Thread(() -> {
+      stop.set(true);
+      main.interrupt();
+      try {
+        done.await(30_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "uniqcount-demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      runWithBroker(stop, runFor);
+      io.err.println("uniqcount demo: stopped; the broker is shut down and its data deleted");
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down
+      }
+    }
+    return 0;
+  }
+
+  private void runWithBroker(java.util.concurrent.atomic.AtomicBoolean stop, Duration runFor) throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers(), null, List.of());
+      try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
+        admin.createIfMissing(FRAMES, partitions, Map.of("compression.type", "producer"));
+      }
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Thread generator = startGenerator(settings, failure);
+      CountCommand count = new CountCommand(io);
+      new CommandLine(count).parseArgs("--bootstrap-servers", kafka.bootstrapServers(), "--topic", FRAMES,
+          "--output-topic", RESULTS, "--counter", counter, "--stats-interval", "0", "--group", "uniqcount-demo");
+      CountJob job = new CountJob(count.config(), io);
+      TableSink table = new TableSink();
+      job.addSink(table);
+      Thread counting = new Thread(() -> {
+        try {
+          job.run();
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      }, "uniqcount-demo-count");
+      counting.start();
+      long started = System.nanoTime();
+      boolean tty = System.console() != null;
+      try {
+        while (!stop.get() && failure.get() == null && counting.isAlive()) {
+          show(table, job, kafka, tty);
+          if (runFor != null && System.nanoTime() - started >= runFor.toNanos()) {
+            break;
+          }
+          Thread.sleep(1000);
+        }
+      } catch (InterruptedException e) {
+        // Ctrl-C
+      }
+      Thread.interrupted();
+      io.err.println("uniqcount demo: stopping ...");
+      generator.interrupt();
+      generator.join(10_000);
+      job.requestStop();
+      counting.join(30_000);
+      show(table, job, kafka, false);
+      Throwable f = failure.get();
+      if (f != null) {
+        throw f instanceof Exception ? (Exception) f : new IllegalStateException(f);
+      }
+    }
+  }
+
+  private Thread startGenerator(KafkaSettings settings, AtomicReference<Throwable> failure) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.live = true;
+    o.count = 0;
+    o.ratePerSec = rate;
+    o.users = users;
+    o.seed = System.nanoTime();
+    o.delaySec = 90;
+    o.delayPercent = 2;
+    o.bitflipProb = 0.0005;
+    o.stringTsProb = 0.05;
+    o.badProb = 0.001;
+    o.dupProb = 0.001;
+    o.dialectProb = 0.01;
+    Thread t = new Thread(() -> {
+      OutputStream out = new KafkaFrameWriter(settings, FRAMES, "lz4");
+      try {
+        new FrameGenerator(o).writeAll(out);
+      } catch (org.apache.kafka.common.errors.InterruptException e) {
+        // stopped while waiting for the producer: normal
+      } catch (IOException | RuntimeException e) {
+        failure.compareAndSet(null, e);
+      } finally {
+        Thread.interrupted(); // stopping is by interrupt; let the producer close cleanly
+        try {
+          out.close();
+        } catch (IOException | RuntimeException e) {
+          // the demo is stopping
+        }
+      }
+    }, "uniqcount-demo-generate");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void show(TableSink table, CountJob job, EmbeddedKafka kafka, boolean inPlace) {
+    StringBuilder sb = new StringBuilder();
+    if (inPlace) {
+      sb.append("\033[H\033[2J");
+    }
+    sb.append("uniqcount demo · Kafka ").append(kafka.bootstrapServers())
+        .append(" · topic ").append(FRAMES).append(" (").append(partitions).append(" partitions) → ")
+        .append(RESULTS).append(" (compacted)\n");
+    sb.append("live stream: ").append(rate).append(" frames/s, ").append(users)
+        .append(" users, 2% up to 90 s late, bit flips, broken frames · Ctrl-C to stop\n\n");
+    for (String line : table.render()) {
+      sb.append(line).append('\n');
+    }
+    sb.append('\n').append(job.statsLine().replace(" rejected_by_reason", "\nrejected_by_reason")).append('\n');
+    io.out.print(sb);
+    io.out.flush();
+  }
+}

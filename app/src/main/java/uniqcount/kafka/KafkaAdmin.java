@@ -1,0 +1,131 @@
+package uniqcount.kafka;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import uniqcount.source.InputException;
+
+/**
+ * The admin calls uniqcount makes before it starts: is the cluster reachable (within a bounded
+ * time, with one clear error), does the input topic exist and how many partitions has it, create
+ * the output topic (compacted) if missing.
+ */
+public final class KafkaAdmin implements AutoCloseable {
+  private final Admin admin;
+  private final String servers;
+  private final long timeoutMillis;
+
+  /** An admin client; nothing is contacted yet. */
+  public KafkaAdmin(KafkaSettings settings, Duration timeout) {
+    this.servers = settings.bootstrapServers();
+    this.timeoutMillis = timeout.toMillis();
+    int t = (int) Math.min(Integer.MAX_VALUE, timeoutMillis);
+    this.admin = Admin.create(settings.with(Map.of(
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, t,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, t,
+        AdminClientConfig.CLIENT_ID_CONFIG, "uniqcount-admin")));
+  }
+
+  /**
+   * Checks the cluster answers.
+   *
+   * @throws InputException "cannot reach Kafka at ..." after the timeout
+   */
+  public void checkReachable() throws InputException {
+    get(() -> admin.describeCluster().clusterId().get(timeoutMillis, TimeUnit.MILLISECONDS), "reach the cluster");
+  }
+
+  /**
+   * Number of partitions of an existing topic.
+   *
+   * @throws InputException if the topic does not exist or the cluster does not answer
+   */
+  public int partitions(String topic) throws InputException {
+    try {
+      TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
+          .get(timeoutMillis, TimeUnit.MILLISECONDS).get(topic);
+      return d.partitions().size();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(e);
+      }
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new InputException("topic '" + topic + "' does not exist on " + servers);
+      }
+      throw new InputException("cannot describe topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
+    } catch (TimeoutException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InputException("interrupted", e);
+    }
+  }
+
+  /** Creates a topic unless it exists; {@code configs} such as {@code cleanup.policy=compact}. */
+  public void createIfMissing(String topic, int partitions, Map<String, String> configs) throws InputException {
+    try {
+      Set<String> names = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
+      if (names.contains(topic)) {
+        return;
+      }
+      NewTopic t = new NewTopic(topic, partitions <= 0 ? Optional.empty() : Optional.of(partitions), Optional.empty())
+          .configs(configs);
+      admin.createTopics(List.of(t)).all().get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(e);
+      }
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new InputException("cannot create topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
+      }
+    } catch (TimeoutException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InputException("interrupted", e);
+    }
+  }
+
+  private interface Call {
+    Object run() throws Exception;
+  }
+
+  private void get(Call call, String what) throws InputException {
+    try {
+      call.run();
+    } catch (TimeoutException e) {
+      throw unreachable(e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(e);
+      }
+      throw new InputException("cannot " + what + " at " + servers + ": " + e.getCause().getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InputException("interrupted", e);
+    } catch (Exception e) {
+      throw new InputException("cannot " + what + " at " + servers + ": " + e.getMessage(), e);
+    }
+  }
+
+  private InputException unreachable(Exception e) {
+    return new InputException("cannot reach Kafka at " + servers + " within " + timeoutMillis / 1000.0
+        + " s (check --bootstrap-servers and the network; raise --kafka-timeout if the cluster is slow)", e);
+  }
+
+  @Override
+  public void close() {
+    admin.close(Duration.ofSeconds(2));
+  }
+}

@@ -1,0 +1,80 @@
+package uniqcount.kafka;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Client settings shared by the consumer, the producer and the admin client: {@code
+ * --kafka-config FILE} first, then every {@code -X key=value}, then {@code --bootstrap-servers}.
+ * Passed through untouched (SASL, TLS, anything); values are never printed — {@link #toString()}
+ * shows keys only.
+ */
+public final class KafkaSettings {
+  private final Map<String, String> values;
+
+  private KafkaSettings(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /**
+   * @param bootstrapServers {@code host:port[,host:port]}
+   * @param configFile a Java properties file, or null
+   * @param overrides {@code key=value} pairs from {@code -X}
+   * @throws IllegalArgumentException naming a bad pair or an unreadable file
+   */
+  public static KafkaSettings of(String bootstrapServers, Path configFile, Iterable<String> overrides) {
+    Map<String, String> v = new TreeMap<>();
+    if (configFile != null) {
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(configFile)) {
+        p.load(in);
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException("--kafka-config " + configFile + ": no such file");
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--kafka-config " + configFile + ": cannot read (" + e.getMessage() + ")");
+      }
+      p.stringPropertyNames().forEach(k -> v.put(k, p.getProperty(k)));
+    }
+    for (String pair : overrides) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("-X expects key=value, got '" + redact(pair) + "'");
+      }
+      v.put(pair.substring(0, eq).trim(), pair.substring(eq + 1));
+    }
+    if (bootstrapServers != null) {
+      v.put("bootstrap.servers", bootstrapServers);
+    }
+    if (!v.containsKey("bootstrap.servers")) {
+      throw new IllegalArgumentException("--bootstrap-servers is required for Kafka (or bootstrap.servers in --kafka-config)");
+    }
+    return new KafkaSettings(v);
+  }
+
+  private static String redact(String pair) {
+    return pair.length() > 12 ? pair.substring(0, 12) + "…" : pair;
+  }
+
+  /** The bootstrap servers (not a secret). */
+  public String bootstrapServers() {
+    return values.get("bootstrap.servers");
+  }
+
+  /** A fresh map of the settings with {@code defaults} under them (settings win). */
+  public Map<String, Object> with(Map<String, Object> defaults) {
+    Map<String, Object> m = new TreeMap<>(defaults);
+    m.putAll(values);
+    return m;
+  }
+
+  @Override
+  public String toString() {
+    return "KafkaSettings" + values.keySet();
+  }
+}
