@@ -107,6 +107,21 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private void awaitReady(Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    int port = Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        break;
+      } catch (IOException e) {
+        if (!process.isAlive()) {
+          throw new InputException("the Kafka broker stopped: " + tail(dir.resolve("broker.log")));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new InputException("the Kafka broker did not start within " + timeout.toSeconds() + " s: "
+              + tail(dir.resolve("broker.log")));
+        }
+        Thread.sleep(100);
+      }
+    }
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2000))) {
       while (true) {

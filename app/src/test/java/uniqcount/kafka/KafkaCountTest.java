@@ -1,0 +1,289 @@
+package uniqcount.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import uniqcount.cli.Main;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.ReferenceCounts;
+
+/** uniqcount against a real broker (a child process started by the tests), no mocks. */
+class KafkaCountTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static final class Run {
+    int exit;
+    String out;
+    String err;
+  }
+
+  static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Run r = new Run();
+    r.exit = Main.execute(args, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    r.out = out.toString(StandardCharsets.UTF_8);
+    r.err = err.toString(StandardCharsets.UTF_8);
+    return r;
+  }
+
+  private static GeneratorOptions options(long start, long count, int rate, long seed) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.startSec = start;
+    o.count = count;
+    o.ratePerSec = rate;
+    o.users = 2000;
+    o.seed = seed;
+    o.sizeBytes = 400;
+    o.delaySec = 20;
+    o.delayPercent = 10;
+    o.bitflipProb = 0.002;
+    o.stringTsProb = 0.1;
+    o.badProb = 0.01;
+    o.dupProb = 0.01;
+    o.dialectProb = 0.05;
+    return o;
+  }
+
+  private static List<byte[]> lines(GeneratorOptions o) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new FrameGenerator(o).writeAll(out);
+    byte[] all = out.toByteArray();
+    List<byte[]> lines = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < all.length; i++) {
+      if (all[i] == '\n') {
+        lines.add(java.util.Arrays.copyOfRange(all, start, i));
+        start = i + 1;
+      }
+    }
+    return lines;
+  }
+
+  private static void createTopic(String name, int partitions) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedBroker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+    }
+  }
+
+  private static void produce(String topic, List<byte[]> values) throws Exception {
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedBroker.bootstrapServers(),
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+        ProducerConfig.LINGER_MS_CONFIG, 5))) {
+      for (byte[] v : values) {
+        p.send(new ProducerRecord<>(topic, v));
+      }
+      p.flush();
+    }
+  }
+
+  /** Every record of a topic, read until it stays quiet for a moment. */
+  private static List<ConsumerRecord<String, String>> readAll(String topic) throws Exception {
+    List<ConsumerRecord<String, String>> all = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedBroker.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName()))) {
+      c.subscribe(List.of(topic));
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() - quietSince < 3_000_000_000L) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+          all.add(r);
+          quietSince = System.nanoTime();
+        }
+      }
+    }
+    return all;
+  }
+
+  private static Map<String, JsonNode> latestByKey(List<ConsumerRecord<String, String>> records) throws Exception {
+    Map<String, JsonNode> latest = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : records) {
+      JsonNode v = JSON.readTree(r.value());
+      assertEquals(v.get("window").asText() + "/" + v.get("start").asText(), r.key());
+      JsonNode before = latest.get(r.key());
+      assertTrue(before == null || v.get("revision").asInt() > before.get("revision").asInt(), r.value());
+      latest.put(r.key(), v);
+    }
+    return latest;
+  }
+
+  private static Map<String, JsonNode> latestFromStdout(String out) throws Exception {
+    Map<String, JsonNode> latest = new TreeMap<>();
+    for (String line : out.split("\n")) {
+      if (!line.isEmpty()) {
+        JsonNode v = JSON.readTree(line);
+        latest.put(v.get("window").asText() + "/" + v.get("start").asText(), v);
+      }
+    }
+    return latest;
+  }
+
+  private static ReferenceCounts reference(GeneratorOptions o, List<byte[]> lines) {
+    ReferenceCounts ref = new ReferenceCounts(ZoneId.of("UTC")).range(o.startSec - o.delaySec, o.startSec + o.count / o.ratePerSec + 1);
+    for (byte[] l : lines) {
+      ref.add(l, 0, l.length);
+    }
+    return ref;
+  }
+
+  @Test
+  void shuffledFramesInAThreePartitionTopicGiveTheExactLatestValuePerKey() throws Exception {
+    GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 20_000, 20, 1);
+    List<byte[]> lines = lines(o);
+    ReferenceCounts reference = reference(o, lines);
+    Collections.shuffle(lines, new Random(7));
+    createTopic("frames-shuffled", 3);
+    produce("frames-shuffled", lines);
+
+    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-shuffled",
+        "--output-topic", "results-shuffled", "--counter", "exact", "--exit-on-idle", "3s", "--threads", "2",
+        "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    assertEquals("", r.out, "results go to the topic only");
+
+    Map<String, JsonNode> latest = latestByKey(readAll("results-shuffled"));
+    assertEquals(reference.windows.keySet(), latest.keySet());
+    reference.windows.forEach((key, truth) -> {
+      assertEquals(truth.uids.size(), latest.get(key).get("uniques").asLong(), key);
+      assertEquals(truth.frames, latest.get(key).get("frames").asLong(), key);
+      assertFalse(latest.get(key).get("status").asText().equals("early"), key);
+    });
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedBroker.bootstrapServers()))) {
+      var config = admin.describeConfigs(List.of(new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "results-shuffled"))).all().get();
+      assertEquals("compact", config.values().iterator().next().get("cleanup.policy").value());
+    }
+  }
+
+  @Test
+  void aRestartInTheSameGroupResumesWhereTheLastRunStopped() throws Exception {
+    long day = Instant.parse("2020-03-10T10:00:00Z").getEpochSecond();
+    GeneratorOptions a = options(day, 3000, 10, 2);
+    GeneratorOptions b = options(day + 86_400, 2000, 10, 3);
+    a.bitflipProb = 0;
+    b.bitflipProb = 0;
+    List<byte[]> linesA = lines(a);
+    List<byte[]> linesB = lines(b);
+    createTopic("frames-restart", 2);
+    produce("frames-restart", linesA);
+    String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-restart",
+        "--group", "restart-group", "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--stats-interval", "0"};
+    Run first = run(args);
+    assertEquals(0, first.exit, first.err);
+    Map<String, JsonNode> one = latestFromStdout(first.out);
+    assertEquals(reference(a, linesA).windows.get("day/2020-03-10T00:00:00Z").frames,
+        one.get("day/2020-03-10T00:00:00Z").get("frames").asLong());
+
+    produce("frames-restart", linesB);
+    Run second = run(args);
+    assertEquals(0, second.exit, second.err);
+    Map<String, JsonNode> two = latestFromStdout(second.out);
+    assertEquals(List.of("day/2020-03-11T00:00:00Z"), new ArrayList<>(two.keySet()), "only the new records: " + two);
+    assertEquals(reference(b, linesB).windows.get("day/2020-03-11T00:00:00Z").frames,
+        two.get("day/2020-03-11T00:00:00Z").get("frames").asLong());
+  }
+
+  @Test
+  void fromAnInstantSeeksEveryPartitionByRecordTime() throws Exception {
+    long day = Instant.parse("2021-05-01T10:00:00Z").getEpochSecond();
+    GeneratorOptions a = options(day, 1500, 10, 4);
+    GeneratorOptions b = options(day + 86_400, 1500, 10, 5);
+    a.bitflipProb = 0;
+    b.bitflipProb = 0;
+    List<byte[]> linesB = lines(b);
+    createTopic("frames-from", 3);
+    produce("frames-from", lines(a));
+    Thread.sleep(1500);
+    Instant between = Instant.now();
+    Thread.sleep(500);
+    produce("frames-from", linesB);
+    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-from",
+        "--from", between.toString(), "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    Map<String, JsonNode> latest = latestFromStdout(r.out);
+    assertEquals(List.of("day/2021-05-02T00:00:00Z"), new ArrayList<>(latest.keySet()));
+    assertEquals(reference(b, linesB).windows.get("day/2021-05-02T00:00:00Z").frames,
+        latest.get("day/2021-05-02T00:00:00Z").get("frames").asLong());
+  }
+
+  @Test
+  void generateWritesEveryLineAsARecord() throws Exception {
+    Run r = run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
+        "-c", "3000", "-l", "300", "--bad-prob", "0.01", "--compression", "zstd");
+    assertEquals(0, r.exit, r.err);
+    List<ConsumerRecord<String, String>> records = readAll("frames-generated");
+    assertEquals(3000, records.size());
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedBroker.bootstrapServers()))) {
+      assertEquals(3, admin.describeTopics(List.of("frames-generated")).allTopicNames().get()
+          .get("frames-generated").partitions().size(), "created with --partitions 3");
+    }
+  }
+
+  @Test
+  void anUnreachableBrokerGivesOneClearLineAndExitOneWithoutHanging() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      Run r = run("count", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s",
+          "-X", "sasl.jaas.config=TOP-SECRET-VALUE");
+      assertEquals(1, r.exit, r.err);
+      assertEquals(1, r.err.strip().split("\n").length, r.err);
+      assertTrue(r.err.contains("cannot reach Kafka at 127.0.0.1:1"), r.err);
+      assertFalse(r.err.contains("TOP-SECRET"), r.err);
+      Run g = run("generate", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s", "-c", "10");
+      assertEquals(1, g.exit, g.err);
+      assertTrue(g.err.contains("cannot reach Kafka"), g.err);
+    });
+  }
+
+  @Test
+  void aMissingTopicAndBadKafkaOptionsAreClearErrors() throws Exception {
+    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "no-such-topic");
+    assertEquals(1, r.exit, r.err);
+    assertTrue(r.err.contains("topic 'no-such-topic' does not exist"), r.err);
+    Run both = run("count", "--input", "x", "--topic", "t", "--bootstrap-servers", "h:1");
+    assertEquals(2, both.exit);
+    Run noServers = run("count", "--topic", "t");
+    assertEquals(2, noServers.exit);
+    assertTrue(noServers.err.contains("--bootstrap-servers"), noServers.err);
+    Run badFrom = run("count", "--topic", "t", "--bootstrap-servers", "h:1", "--from", "yesterday");
+    assertEquals(2, badFrom.exit);
+    assertTrue(badFrom.err.contains("--from"), badFrom.err);
+    Run badX = run("count", "--topic", "t", "--bootstrap-servers", "h:1", "-X", "novalue");
+    assertEquals(2, badX.exit);
+  }
+}
