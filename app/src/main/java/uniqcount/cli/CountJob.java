@@ -206,6 +206,11 @@ final class CountJob {
     for (Shard shard : shards) {
       handlers.add(new FrameHandler() {
         @Override
+        public void onPartitionAssigned(int partition) {
+          partitions.get(partition).expect();
+        }
+
+        @Override
         public void onFrame(int partition, byte[] bytes, int offset, int length) {
           shard.onFrame(bytes, offset, length);
         }

@@ -5,6 +5,9 @@ package uniqcount.source;
  * (Kafka): each call comes from the one thread that owns the handler.
  */
 public interface FrameHandler {
+  /** {@code partition} is now read by this handler's thread; its data is expected. */
+  void onPartitionAssigned(int partition);
+
   /** One frame (a record's value) of {@code partition}. */
   void onFrame(int partition, byte[] bytes, int offset, int length);
 

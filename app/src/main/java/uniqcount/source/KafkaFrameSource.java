@@ -94,7 +94,7 @@ public final class KafkaFrameSource {
   private void poll(KafkaConsumer<byte[], byte[]> consumer, FrameHandler handler) {
     Set<Integer> seen = new java.util.HashSet<>();
     try {
-      consumer.subscribe(List.of(topic), new Positioner(consumer));
+      consumer.subscribe(List.of(topic), new Positioner(consumer, handler));
       while (!stopping) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
         if (records.isEmpty()) {
@@ -134,9 +134,11 @@ public final class KafkaFrameSource {
   /** Seeks newly assigned partitions to {@code --from <instant>}, once each. */
   private final class Positioner implements ConsumerRebalanceListener {
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final FrameHandler handler;
 
-    Positioner(KafkaConsumer<byte[], byte[]> consumer) {
+    Positioner(KafkaConsumer<byte[], byte[]> consumer, FrameHandler handler) {
       this.consumer = consumer;
+      this.handler = handler;
     }
 
     @Override
@@ -146,6 +148,9 @@ public final class KafkaFrameSource {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      for (TopicPartition tp : partitions) {
+        handler.onPartitionAssigned(tp.partition());
+      }
       if (from.equals("earliest") || from.equals("latest")) {
         return;
       }

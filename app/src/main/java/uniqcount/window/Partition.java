@@ -39,6 +39,15 @@ public final class Partition {
     return id;
   }
 
+  /**
+   * Data is expected on this partition (a Kafka partition was assigned): from now on it holds the
+   * watermark back until it has data, unless it stays idle for the idle timeout.
+   */
+  public void expect() {
+    lastActivityNanos = wallClock.nanoTime();
+    started = true;
+  }
+
   /** The next sequence number, for sources that feed a partition from one thread at a time. */
   synchronized long nextSequence() {
     return issued++;
@@ -79,7 +88,7 @@ public final class Partition {
     return watermarkSec;
   }
 
-  /** Whether any data arrived yet. */
+  /** Whether data arrived or is expected. */
   public boolean started() {
     return started;
   }
