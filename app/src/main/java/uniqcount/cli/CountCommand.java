@@ -109,6 +109,12 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", description = "A partition without data this long stops holding the watermark back (default: ${DEFAULT-VALUE}).")
   String idleTimeout;
 
+  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Snapshot all state and input positions here; a restart with the same options resumes from the latest snapshot.")
+  java.nio.file.Path checkpoint;
+
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "10s", description = "How often to snapshot (and at a clean end) (default: ${DEFAULT-VALUE}).")
+  String checkpointInterval;
+
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
   String statsInterval;
 
@@ -214,7 +220,19 @@ final class CountCommand implements Callable<Integer> {
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities);
     return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
-        policy, early, interval, kafkaSettings, Durations.parse("--kafka-timeout", kafkaTimeout), kafka, outputTopic);
+        policy, early, interval, kafkaSettings, Durations.parse("--kafka-timeout", kafkaTimeout), kafka, outputTopic,
+        checkpoint, checkpointDuration(in));
+  }
+
+  private Duration checkpointDuration(List<String> in) {
+    Duration d = Durations.parse("--checkpoint-interval", checkpointInterval);
+    if (d.isZero()) {
+      throw new IllegalArgumentException("--checkpoint-interval must be more than 0");
+    }
+    if (checkpoint != null && topic == null && in.contains("-")) {
+      throw new IllegalArgumentException("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");
+    }
+    return d;
   }
 
   /** {@code 2h} (every window) or {@code minute=1h,day=3d} (the others keep their defaults). */

@@ -28,6 +28,31 @@ final class CountConfig {
   final KafkaInput kafka;
   /** Null unless results go to a topic. */
   final String outputTopic;
+  /** Null unless --checkpoint. */
+  final java.nio.file.Path checkpointDir;
+  final Duration checkpointInterval;
+
+  /**
+   * The options that give checkpointed state its meaning, and the input: a checkpoint is only
+   * resumed by a run with the same fingerprint.
+   */
+  String fingerprint(List<String> resolvedInputs) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("windows=");
+    granularities.forEach(g -> sb.append(g.label()).append(','));
+    sb.append(";zone=").append(zone.getId())
+        .append(";counter=").append(counterSpec.kind().label())
+        .append(";precision=").append(counterSpec.precision())
+        .append(";uid-field=").append(uidField)
+        .append(";ts-field=").append(tsField)
+        .append(";input=");
+    if (kafka != null) {
+      sb.append("kafka:").append(kafka.topic);
+    } else {
+      sb.append("files:").append(String.join("|", resolvedInputs));
+    }
+    return sb.toString();
+  }
 
   /** Client settings when Kafka is used for input or output, else null. */
   final KafkaSettings kafkaSettings;
@@ -52,7 +77,10 @@ final class CountConfig {
   CountConfig(
       List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
       int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval,
-      EventTimePolicy policy, boolean earlyResults, Duration earlyInterval, KafkaSettings kafkaSettings, Duration kafkaTimeout, KafkaInput kafka, String outputTopic) {
+      EventTimePolicy policy, boolean earlyResults, Duration earlyInterval, KafkaSettings kafkaSettings, Duration kafkaTimeout, KafkaInput kafka, String outputTopic,
+      java.nio.file.Path checkpointDir, Duration checkpointInterval) {
+    this.checkpointDir = checkpointDir;
+    this.checkpointInterval = checkpointInterval;
     this.kafkaSettings = kafkaSettings;
     this.kafkaTimeout = kafkaTimeout;
     this.kafka = kafka;

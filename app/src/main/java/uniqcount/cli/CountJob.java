@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
+import uniqcount.checkpoint.CheckpointStore;
+import uniqcount.checkpoint.Snapshot;
 import uniqcount.emit.Emitter;
 import uniqcount.emit.ResultRecord;
 import uniqcount.frame.FrameDecoder;
@@ -54,6 +56,11 @@ final class CountJob {
   private volatile boolean stopRequested;
   private volatile Stats stats;
   private ResultSink extraSink;
+  /** Held by the emitter for a round and by a checkpoint, so a snapshot sees no half round. */
+  private final java.util.concurrent.locks.ReentrantLock emitLock = new java.util.concurrent.locks.ReentrantLock();
+  private JsonLinesSink fileSink;
+  private CheckpointStore store;
+  private long nextCheckpointNanos;
 
   CountJob(CountConfig config, Io io) {
     this.config = config;
@@ -105,19 +112,24 @@ final class CountJob {
 
   private int runFiles() throws IOException, InterruptedException {
     List<String> inputs = Inputs.resolve(config.inputs);
+    String fingerprint = config.fingerprint(inputs);
     if (config.outputTopic != null) {
       try (KafkaAdmin admin = new KafkaAdmin(config.kafkaSettings, config.kafkaTimeout)) {
         admin.checkReachable();
         admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
       }
     }
-    ResultSink sink = openSink(config.kafkaSettings);
     List<Shard> shards = newShards();
     List<Partition> partitions = newPartitions(inputs.size());
     Emitter emitter = newEmitter(shards, partitions);
+    Snapshot restored = restore(fingerprint, emitter, partitions, shards);
+    long[] positions = restored == null ? new long[inputs.size()] : restored.positions.clone();
+    ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
     Stats stats = new Stats(shards, io.err);
     this.stats = stats;
     stats.startReporting(config.statsInterval);
+    java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
+    long[] dispatched = {0};
 
     int capacity = LineChunker.chunkCapacity(config.maxFrameBytes);
     BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(2 * config.threads + 2);
@@ -139,6 +151,7 @@ final class CountJob {
             }
             shard.onChunk(c, partitions.get(c.partition()));
             pool.add(c);
+            completed.incrementAndGet();
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -155,8 +168,22 @@ final class CountJob {
     try {
       LineChunker chunker = new LineChunker(pool, config.maxFrameBytes);
       for (int partition = 0; partition < inputs.size(); partition++) {
+        if (partitions.get(partition).finished()) {
+          continue; // counted before the restart
+        }
         try (InputStream in = Inputs.open(inputs.get(partition), io.in)) {
-          chunker.read(in, partition, chunk -> putUninterruptibly(work, chunk));
+          in.skipNBytes(positions[partition]);
+          int p = partition;
+          chunker.read(in, partition, positions[partition], chunk -> {
+            long end = chunk.startOffset() + chunk.length();
+            putUninterruptibly(work, chunk);
+            dispatched[0]++;
+            if (store != null && System.nanoTime() >= nextCheckpointNanos) {
+              awaitQuiescent(completed, dispatched[0]);
+              positions[p] = end;
+              checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
+            }
+          });
         }
       }
       for (int i = 0; i < workers.size(); i++) {
@@ -171,15 +198,73 @@ final class CountJob {
       stopAll(workers, emitting, stats);
       rethrowFailure();
       throw e;
+    } catch (java.io.UncheckedIOException e) {
+      stopAll(workers, emitting, stats);
+      throw e.getCause();
     } catch (IOException e) {
       stopAll(workers, emitting, stats);
       throw e;
     }
     rethrowFailure();
     stats.stop();
-    finish(emitter, sink, true);
+    finish(emitter, sink, true, () -> {
+      if (store != null) {
+        java.util.Arrays.fill(positions, -1);
+        checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
+      }
+    });
     stats.printFinal();
     return 0;
+  }
+
+  /** Loads the newest usable snapshot into the fresh objects, or returns null to start from zero. */
+  private Snapshot restore(String fingerprint, Emitter emitter, List<Partition> partitions, List<Shard> shards)
+      throws IOException {
+    if (config.checkpointDir == null) {
+      return null;
+    }
+    store = new CheckpointStore(config.checkpointDir);
+    nextCheckpointNanos = System.nanoTime() + config.checkpointInterval.toNanos();
+    byte[] payload = store.readLatest(io.err);
+    if (payload == null) {
+      return null;
+    }
+    Snapshot s = Snapshot.restore(payload, fingerprint, emitter, partitions, shards, config.counterSpec);
+    io.err.println("uniqcount: resuming from the checkpoint in " + config.checkpointDir);
+    return s;
+  }
+
+  /** Waits until every dispatched chunk is counted (the reader is paused meanwhile). */
+  private void awaitQuiescent(java.util.concurrent.atomic.AtomicLong completed, long dispatched) {
+    while (completed.get() < dispatched) {
+      if (failure.get() != null) {
+        throw new WorkerFailed(failure.get());
+      }
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(0, 200_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new WorkerFailed(failure.get());
+      }
+    }
+  }
+
+  /** Writes a snapshot: state, input positions and output length, with the emitter held. */
+  private void checkpoint(String fingerprint, long[] positions, Emitter emitter, List<Partition> partitions,
+      List<Shard> shards, ResultSink sink) {
+    emitLock.lock();
+    try {
+      sink.flush();
+      long outputPosition = fileSink == null ? -1 : fileSink.position();
+      store.write(Snapshot.capture(fingerprint, positions, outputPosition, emitter, partitions, shards));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(new InputException("cannot write a checkpoint to "
+          + config.checkpointDir + ": " + e.getMessage(), e));
+    } finally {
+      emitLock.unlock();
+      nextCheckpointNanos = System.nanoTime() + config.checkpointInterval.toNanos();
+    }
   }
 
   private int runKafka() throws IOException, InterruptedException {
@@ -192,10 +277,10 @@ final class CountJob {
         admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
       }
     }
-    ResultSink sink = openSink(config.kafkaSettings);
     List<Shard> shards = newShards();
     List<Partition> partitions = newPartitions(partitionCount);
     Emitter emitter = newEmitter(shards, partitions);
+    ResultSink sink = openSink(config.kafkaSettings, -1);
     Stats stats = new Stats(shards, io.err);
     this.stats = stats;
     stats.startReporting(config.statsInterval);
@@ -248,19 +333,23 @@ final class CountJob {
       failure.compareAndSet(null, source.failure());
     }
     rethrowFailure();
-    finish(emitter, sink, idle);
+    finish(emitter, sink, idle, () -> { });
     stats.printFinal();
     return 0;
   }
 
-  /** Publishes the last records (all windows final when the input is over) and closes the sink. */
-  private static void finish(Emitter emitter, ResultSink sink, boolean inputOver) throws IOException {
+  /**
+   * Publishes the last records (all windows final when the input is over), runs {@code last}
+   * (the final checkpoint) and closes the sink.
+   */
+  private static void finish(Emitter emitter, ResultSink sink, boolean inputOver, Runnable last) throws IOException {
     try (ResultSink s = sink) {
       if (inputOver) {
         for (ResultRecord r : emitter.flush()) {
           s.write(r);
         }
       }
+      last.run();
     }
   }
 
@@ -282,12 +371,17 @@ final class CountJob {
       try {
         while (!Thread.currentThread().isInterrupted()) {
           Thread.sleep(tickMillis);
-          List<ResultRecord> records = emitter.tick();
-          for (ResultRecord r : records) {
-            sink.write(r);
-          }
-          if (!records.isEmpty()) {
-            sink.flush();
+          emitLock.lock();
+          try {
+            List<ResultRecord> records = emitter.tick();
+            for (ResultRecord r : records) {
+              sink.write(r);
+            }
+            if (!records.isEmpty()) {
+              sink.flush();
+            }
+          } finally {
+            emitLock.unlock();
           }
         }
       } catch (InterruptedException e) {
@@ -320,7 +414,7 @@ final class CountJob {
     }
   }
 
-  private ResultSink openSink(KafkaSettings settings) throws IOException {
+  private ResultSink openSink(KafkaSettings settings, long resumeAt) throws IOException {
     List<ResultSink> sinks = new ArrayList<>();
     if (extraSink != null) {
       sinks.add(extraSink);
@@ -332,8 +426,13 @@ final class CountJob {
       sinks.add(new JsonLinesSink(io.out, false));
     } else if (config.output != null) {
       try {
-        OutputStream out = Files.newOutputStream(Paths.get(config.output));
-        sinks.add(new JsonLinesSink(out, true));
+        if (config.checkpointDir != null) {
+          fileSink = JsonLinesSink.file(Paths.get(config.output), resumeAt);
+          sinks.add(fileSink);
+        } else {
+          OutputStream out = Files.newOutputStream(Paths.get(config.output));
+          sinks.add(new JsonLinesSink(out, true));
+        }
       } catch (IOException e) {
         throw new InputException("--output " + config.output + ": cannot write (" + e.getMessage() + ")", e);
       }

@@ -75,6 +75,35 @@ public final class CounterSpec {
     return kind == Kind.EXACT ? 0 : DenseHll.relativeStandardError(precision);
   }
 
+  /**
+   * Reads a counter written by {@link DistinctCounter#writeTo}; it must be of this spec's kind and
+   * precision.
+   *
+   * @throws java.io.IOException if the bytes are not such a counter
+   */
+  public DistinctCounter readCounter(java.io.DataInput in) throws java.io.IOException {
+    int kindByte = in.readByte();
+    if (kind == Kind.EXACT) {
+      if (kindByte != 1) {
+        throw new java.io.IOException("expected an exact counter, found kind " + kindByte);
+      }
+      return new ExactCounter(LongHashSet.readFrom(in));
+    }
+    if (kindByte != 2 && kindByte != 3) {
+      throw new java.io.IOException("expected a HyperLogLog counter, found kind " + kindByte);
+    }
+    int p = in.readByte();
+    if (p != precision) {
+      throw new java.io.IOException("expected precision " + precision + ", found " + p);
+    }
+    if (kindByte == 2) {
+      return new SparseHll(p, LongHashSet.readFrom(in));
+    }
+    byte[] registers = new byte[1 << p];
+    in.readFully(registers);
+    return new DenseHll(p, registers);
+  }
+
   @Override
   public String toString() {
     return kind == Kind.EXACT ? "exact" : "hll(precision=" + precision + ")";

@@ -18,6 +18,11 @@ final class DenseHll implements DistinctCounter {
     this.registers = new byte[1 << precision];
   }
 
+  DenseHll(int precision, byte[] registers) {
+    this.precision = precision;
+    this.registers = registers;
+  }
+
   private DenseHll(DenseHll other) {
     this.precision = other.precision;
     this.registers = other.registers.clone();
@@ -111,6 +116,13 @@ final class DenseHll implements DistinctCounter {
   @Override
   public double relativeStandardError() {
     return relativeStandardError(precision);
+  }
+
+  @Override
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeByte(3);
+    out.writeByte(precision);
+    out.write(registers);
   }
 
   @Override

@@ -31,4 +31,11 @@ public interface DistinctCounter {
 
   /** Heap bytes held by this counter, approximately. */
   long sizeBytes();
+
+  /**
+   * Writes this counter for a checkpoint: a kind byte (1 exact, 2 sparse hll, 3 dense hll), then
+   * for sets the value count and the values (longs), for dense HyperLogLog the precision and the
+   * 2^p register bytes. Read back with {@link CounterSpec#readCounter}.
+   */
+  void writeTo(java.io.DataOutput out) throws java.io.IOException;
 }

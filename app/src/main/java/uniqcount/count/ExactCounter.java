@@ -8,7 +8,7 @@ final class ExactCounter implements DistinctCounter {
     this.set = new LongHashSet(16);
   }
 
-  private ExactCounter(LongHashSet set) {
+  ExactCounter(LongHashSet set) {
     this.set = set;
   }
 
@@ -45,6 +45,12 @@ final class ExactCounter implements DistinctCounter {
   @Override
   public double relativeStandardError() {
     return 0;
+  }
+
+  @Override
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeByte(1);
+    set.writeTo(out);
   }
 
   @Override

@@ -99,6 +99,30 @@ final class LongHashSet {
     return "LongHashSet(size=" + size + ", capacity=" + slots.length + ")";
   }
 
+  void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeInt(size);
+    if (containsZero) {
+      out.writeLong(0);
+    }
+    for (long v : slots) {
+      if (v != 0) {
+        out.writeLong(v);
+      }
+    }
+  }
+
+  static LongHashSet readFrom(java.io.DataInput in) throws java.io.IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      throw new java.io.IOException("negative set size " + n);
+    }
+    LongHashSet set = new LongHashSet(n);
+    for (int i = 0; i < n; i++) {
+      set.add(in.readLong());
+    }
+    return set;
+  }
+
   /** For tests: the sorted values. */
   long[] toSortedArray() {
     long[] out = new long[size];

@@ -20,6 +20,12 @@ final class SparseHll implements DistinctCounter {
     this.set = new LongHashSet(16);
   }
 
+  SparseHll(int precision, LongHashSet set) {
+    this.precision = precision;
+    this.limit = Math.max(1, (1 << precision) >>> 4);
+    this.set = set;
+  }
+
   private SparseHll(SparseHll other) {
     this.precision = other.precision;
     this.limit = other.limit;
@@ -78,6 +84,13 @@ final class SparseHll implements DistinctCounter {
   @Override
   public double relativeStandardError() {
     return 0;
+  }
+
+  @Override
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeByte(2);
+    out.writeByte(precision);
+    set.writeTo(out);
   }
 
   @Override

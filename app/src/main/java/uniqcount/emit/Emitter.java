@@ -188,6 +188,44 @@ public final class Emitter {
     }
   }
 
+  /**
+   * Writes the watermark and what was published per window (revision, frames, final or not) for
+   * a checkpoint; call between rounds.
+   */
+  public void writeState(java.io.DataOutput out) throws java.io.IOException {
+    out.writeLong(watermarkSec);
+    for (Granularity g : Granularity.values()) {
+      Map<Long, Emitted> m = emitted.get(g);
+      out.writeInt(m.size());
+      for (Map.Entry<Long, Emitted> e : new TreeMap<>(m).entrySet()) {
+        out.writeLong(e.getKey());
+        out.writeInt(e.getValue().revision);
+        out.writeLong(e.getValue().frames);
+        out.writeBoolean(e.getValue().isFinal);
+        out.writeLong(e.getValue().endSec);
+      }
+    }
+  }
+
+  /** Restores what {@link #writeState} wrote. */
+  public void readState(java.io.DataInput in) throws java.io.IOException {
+    watermarkSec = in.readLong();
+    for (Granularity g : Granularity.values()) {
+      Map<Long, Emitted> m = emitted.get(g);
+      m.clear();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        long start = in.readLong();
+        Emitted e = new Emitted();
+        e.revision = in.readInt();
+        e.frames = in.readLong();
+        e.isFinal = in.readBoolean();
+        e.endSec = in.readLong();
+        m.put(start, e);
+      }
+    }
+  }
+
   /** What was last published for a window. */
   private static final class Emitted {
     int revision;

@@ -38,12 +38,18 @@ public final class LineChunker {
    */
   public void read(InputStream in, int partition, Consumer<Chunk> out)
       throws IOException, InterruptedException {
+    read(in, partition, 0, out);
+  }
+
+  /** As {@link #read(InputStream, int, Consumer)}, for a stream that starts at byte {@code startOffset} of its input. */
+  public void read(InputStream in, int partition, long startOffset, Consumer<Chunk> out)
+      throws IOException, InterruptedException {
     Chunk chunk = pool.take();
     if (chunk.capacity() <= maxFrameBytes) {
       throw new IllegalStateException("chunk capacity " + chunk.capacity() + " <= frame limit");
     }
     int filled = 0;
-    long offset = 0;
+    long offset = startOffset;
     int oversized = 0;
     long sequence = 0;
     boolean eof = false;

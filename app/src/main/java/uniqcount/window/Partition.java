@@ -76,6 +76,23 @@ public final class Partition {
     return b;
   }
 
+  /** Writes this partition's event-time state (call while it is quiescent). */
+  public synchronized void writeState(java.io.DataOutput out) throws java.io.IOException {
+    out.writeBoolean(finished);
+    clock.writeState(out);
+  }
+
+  /** Restores what {@link #writeState} wrote. */
+  public synchronized void readState(java.io.DataInput in) throws java.io.IOException {
+    boolean wasFinished = in.readBoolean();
+    clock.readState(in);
+    watermarkSec = clock.watermarkSec();
+    if (wasFinished) {
+      started = true;
+      finished = true;
+    }
+  }
+
   void publish(boolean end) {
     watermarkSec = clock.watermarkSec();
     if (end) {

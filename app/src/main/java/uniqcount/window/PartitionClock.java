@@ -168,6 +168,43 @@ final class PartitionClock {
     }
   }
 
+  void writeState(java.io.DataOutput out) throws java.io.IOException {
+    out.writeBoolean(established);
+    out.writeLong(watermarkSec);
+    out.writeLong(implausible);
+    for (Cluster c : clusters) {
+      out.writeBoolean(c != null);
+      if (c != null) {
+        out.writeLong(c.anchorSec);
+        out.writeInt(c.plausibleSince);
+        out.writeInt(c.size);
+        for (int i = 0; i < c.size; i++) {
+          out.writeLong(c.frames.timestamps[i]);
+          out.writeLong(c.frames.hashes[i]);
+        }
+      }
+    }
+  }
+
+  void readState(java.io.DataInput in) throws java.io.IOException {
+    established = in.readBoolean();
+    watermarkSec = in.readLong();
+    implausible = in.readLong();
+    for (int k = 0; k < CANDIDATES; k++) {
+      if (in.readBoolean()) {
+        Cluster c = new Cluster(in.readLong(), policy.jumpFrames());
+        c.plausibleSince = in.readInt();
+        c.size = in.readInt();
+        for (int i = 0; i < c.size; i++) {
+          c.frames.add(in.readLong(), in.readLong());
+        }
+        clusters[k] = c;
+      } else {
+        clusters[k] = null;
+      }
+    }
+  }
+
   /** Frames within maxFuture of an anchor, held until confirmed or discarded. */
   private static final class Cluster {
     final long anchorSec;

@@ -185,6 +185,95 @@ public final class Shard {
     }
   }
 
+  /**
+   * Writes the windows of all shards merged (a lossless union) for a checkpoint: per granularity
+   * its ordinal, the released line, the window count, then per window start, end, frames and
+   * counter. Also the shards' summed stats. Call while the shards are quiescent.
+   */
+  public static void writeState(List<Shard> shards, java.io.DataOutput out) throws java.io.IOException {
+    Shard first = shards.get(0);
+    out.writeInt(first.windowSets.length);
+    for (int k = 0; k < first.windowSets.length; k++) {
+      Granularity g = first.windowSets[k].granularity();
+      java.util.Map<Long, WindowState> merged = new java.util.TreeMap<>();
+      long released = Long.MIN_VALUE;
+      java.util.Map<Long, uniqcount.count.DistinctCounter> counters = new java.util.HashMap<>();
+      java.util.Map<Long, Long> frames = new java.util.HashMap<>();
+      for (Shard s : shards) {
+        synchronized (s) {
+          WindowSet set = s.windowSets[k];
+          released = Math.max(released, set.releasedEndSec());
+          for (WindowState w : set.windows()) {
+            merged.putIfAbsent(w.startSec(), w);
+            counters.merge(w.startSec(), w.counter().copy(), (a, b) -> a.merge(b));
+            frames.merge(w.startSec(), w.frames(), Long::sum);
+          }
+        }
+      }
+      out.writeByte(g.ordinal());
+      out.writeLong(released);
+      out.writeInt(merged.size());
+      for (WindowState w : merged.values()) {
+        out.writeLong(w.startSec());
+        out.writeLong(w.endSec());
+        out.writeLong(frames.get(w.startSec()));
+        counters.get(w.startSec()).writeTo(out);
+      }
+    }
+    long[] totals = new long[7 + Reject.count()];
+    for (Shard s : shards) {
+      ShardStats st = s.stats;
+      totals[0] += st.frames();
+      totals[1] += st.accepted();
+      totals[2] += st.bytes();
+      totals[3] += st.decodeNanos();
+      totals[4] += st.busyNanos();
+      totals[5] += s.implausible;
+      totals[6] += s.lateDropped;
+      for (int i = 0; i < Reject.count(); i++) {
+        totals[7 + i] += s.rejects[i];
+      }
+    }
+    out.writeInt(totals.length);
+    for (long v : totals) {
+      out.writeLong(v);
+    }
+  }
+
+  /** Reads what {@link #writeState} wrote into this (fresh) shard. */
+  public synchronized void readState(java.io.DataInput in, CounterSpec spec) throws java.io.IOException {
+    int sets = in.readInt();
+    if (sets != windowSets.length) {
+      throw new java.io.IOException("checkpoint has " + sets + " window kinds, this run " + windowSets.length);
+    }
+    for (int k = 0; k < sets; k++) {
+      int ordinal = in.readByte();
+      if (ordinal != windowSets[k].granularity().ordinal()) {
+        throw new java.io.IOException("checkpoint window kinds differ");
+      }
+      windowSets[k].restoreReleased(in.readLong());
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        long start = in.readLong();
+        long end = in.readLong();
+        long frames = in.readLong();
+        windowSets[k].restore(start, end, spec.readCounter(in), frames);
+      }
+    }
+    int n = in.readInt();
+    long[] totals = new long[n];
+    for (int i = 0; i < n; i++) {
+      totals[i] = in.readLong();
+    }
+    if (n != 7 + Reject.count()) {
+      throw new java.io.IOException("checkpoint stats have " + n + " fields");
+    }
+    implausible = totals[5];
+    lateDropped = totals[6];
+    System.arraycopy(totals, 7, rejects, 0, Reject.count());
+    stats.onChunk(totals[0], totals[1], totals[2], totals[3], totals[4], rejects, implausible, lateDropped);
+  }
+
   /** Windows held now (all granularities). */
   public synchronized int windowCount() {
     int n = 0;

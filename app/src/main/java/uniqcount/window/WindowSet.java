@@ -79,6 +79,26 @@ final class WindowSet {
     previous = none;
   }
 
+  long releasedEndSec() {
+    return releasedEndSec;
+  }
+
+  /** Restores a window (from a checkpoint), merging into one already present. */
+  void restore(long startSec, long endSec, uniqcount.count.DistinctCounter counter, long frames) {
+    WindowState w = windows.get(startSec);
+    if (w == null) {
+      w = new WindowState(granularity, startSec, endSec, counter);
+      windows.put(startSec, w);
+    } else {
+      w.counter = w.counter.merge(counter);
+    }
+    w.frames += frames;
+  }
+
+  void restoreReleased(long endSec) {
+    releasedEndSec = Math.max(releasedEndSec, endSec);
+  }
+
   Granularity granularity() {
     return granularity;
   }

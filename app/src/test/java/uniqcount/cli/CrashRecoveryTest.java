@@ -1,0 +1,212 @@
+package uniqcount.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.ReferenceCounts;
+
+/** Checkpoints: a real child process killed with SIGKILL at random points, damaged snapshots, option changes. */
+class CrashRecoveryTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  private static GeneratorOptions options() {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = 1_000_000;
+    o.ratePerSec = 200;
+    o.users = 30_000;
+    o.seed = 11;
+    o.sizeBytes = 300;
+    o.delaySec = 20;
+    o.delayPercent = 10;
+    o.bitflipProb = 0.001;
+    o.stringTsProb = 0.05;
+    o.badProb = 0.01;
+    o.dupProb = 0.01;
+    o.dialectProb = 0.02;
+    return o;
+  }
+
+  private Path input() throws IOException {
+    Path in = dir.resolve("frames.jsonl");
+    if (!Files.exists(in)) {
+      try (var out = Files.newOutputStream(in)) {
+        new FrameGenerator(options()).writeAll(out);
+      }
+    }
+    return in;
+  }
+
+  /** A child JVM running uniqcount count. */
+  private Process start(String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("uniqcount.cli.Main");
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+  }
+
+  private String[] countArgs(Path in, Path out, Path checkpoint) {
+    return new String[] {"count", "--input", in.toString(), "--counter", "exact", "--output", out.toString(),
+        "--checkpoint", checkpoint.toString(), "--checkpoint-interval", "150ms", "--threads", "1", "--stats-interval", "0"};
+  }
+
+  static Map<String, String> latest(Path out) throws IOException {
+    Map<String, String> m = new TreeMap<>();
+    for (String line : Files.readAllLines(out)) {
+      var r = JSON.readTree(line);
+      m.put(r.get("window").asText() + "/" + r.get("start").asText(), r.get("uniques") + "/" + r.get("frames"));
+    }
+    return m;
+  }
+
+  private Map<String, String> uninterrupted(Path in) throws IOException {
+    Path ref = dir.resolve("uninterrupted.jsonl");
+    CountEndToEndTest.Run r = CountEndToEndTest.run("count", "--input", in.toString(), "--counter", "exact",
+        "--output", ref.toString(), "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    return latest(ref);
+  }
+
+  @Test
+  void killedAtRandomPointsAFileRunEndsExactlyLikeAnUninterruptedOne() throws Exception {
+    Path in = input();
+    Path out = dir.resolve("out.jsonl");
+    Path checkpoint = dir.resolve("ck");
+    Random random = new Random(3);
+    int killedMidRun = 0;
+    for (int i = 0; i < 6; i++) {
+      Process p = start(countArgs(in, out, checkpoint));
+      Thread.sleep(800 + random.nextInt(700));
+      if (p.isAlive()) {
+        killedMidRun++;
+      }
+      p.destroyForcibly(); // SIGKILL
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertTrue(killedMidRun >= 5, "runs killed while working: " + killedMidRun);
+    Process last = start(countArgs(in, out, checkpoint));
+    assertTrue(last.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, last.exitValue(), Files.readString(dir.resolve("child.log")));
+    assertTrue(Files.readString(dir.resolve("child.log")).contains("resuming from the checkpoint"));
+
+    Map<String, String> expected = uninterrupted(in);
+    assertEquals(expected, latest(out));
+    GeneratorOptions o = options();
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC"))
+        .range(o.startSec - o.delaySec, o.startSec + o.count / o.ratePerSec + 1).addLines(Files.readAllBytes(in));
+    Map<String, String> truth = new TreeMap<>();
+    reference.windows.forEach((k, w) -> truth.put(k, w.uids.size() + "/" + w.frames));
+    assertEquals(truth, latest(out));
+  }
+
+  private Path completedRun(Path in, Path out, Path checkpoint) throws Exception {
+    Process p = start(countArgs(in, out, checkpoint));
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child.log")));
+    return checkpoint;
+  }
+
+  private static List<Path> snapshots(Path checkpoint) throws IOException {
+    try (Stream<Path> s = Files.list(checkpoint)) {
+      return s.filter(f -> f.toString().endsWith(".ucp")).sorted().collect(java.util.stream.Collectors.toList());
+    }
+  }
+
+  @Test
+  void aCorruptOrTruncatedNewestSnapshotFallsBackToThePreviousOne() throws Exception {
+    Path in = input();
+    Path out = dir.resolve("out.jsonl");
+    Path checkpoint = completedRun(in, out, dir.resolve("ck"));
+    Map<String, String> expected = latest(out);
+    List<Path> snaps = snapshots(checkpoint);
+    assertEquals(2, snaps.size(), "the newest and the previous good one are kept: " + snaps);
+    Path newest = snaps.get(1);
+    byte[] bytes = Files.readAllBytes(newest);
+    bytes[bytes.length / 2] ^= 0x40;
+    Files.write(newest, bytes);
+
+    CountEndToEndTest.Run r = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    assertEquals(0, r.exit, r.err);
+    assertTrue(r.err.contains("corrupt (checksum mismatch)"), r.err);
+    assertTrue(r.err.contains("resuming from " + snaps.get(0).getFileName()), r.err);
+    assertEquals(expected, latest(out));
+
+    List<Path> now = snapshots(checkpoint);
+    Path last = now.get(now.size() - 1);
+    byte[] whole = Files.readAllBytes(last);
+    Files.write(last, java.util.Arrays.copyOf(whole, whole.length - 100));
+    CountEndToEndTest.Run t = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    assertEquals(0, t.exit, t.err);
+    assertTrue(t.err.contains("is truncated"), t.err);
+    assertEquals(expected, latest(out));
+  }
+
+  @Test
+  void noUsableSnapshotIsAnErrorNeverASilentStartFromZero() throws Exception {
+    Path in = input();
+    Path checkpoint = Files.createDirectories(dir.resolve("ck"));
+    Files.write(checkpoint.resolve("snapshot-000000000007.ucp"), "PK\u0003\u0004 this is a zip, not a snapshot".getBytes());
+    CountEndToEndTest.Run r = CountEndToEndTest.run(countArgs(in, dir.resolve("out.jsonl"), checkpoint));
+    assertEquals(1, r.exit, r.err);
+    assertTrue(r.err.contains("no usable snapshot"), r.err);
+    assertTrue(r.err.contains("not a uniqcount snapshot") || r.err.contains("truncated"), r.err);
+    assertFalse(r.err.contains("\tat "), r.err);
+  }
+
+  @Test
+  void optionsThatChangeTheStateAreCheckedAgainstTheSnapshot() throws Exception {
+    Path in = input();
+    Path out = dir.resolve("out.jsonl");
+    Path checkpoint = completedRun(in, out, dir.resolve("ck"));
+    for (String[] change : new String[][] {{"--windows", "minute,hour"}, {"--zone", "Europe/Zurich"},
+        {"--counter", "hll"}}) {
+      List<String> args = new ArrayList<>(List.of(countArgs(in, out, checkpoint)));
+      int i = args.indexOf(change[0]);
+      if (i >= 0) {
+        args.set(i + 1, change[1]);
+      } else {
+        args.add(change[0]);
+        args.add(change[1]);
+      }
+      CountEndToEndTest.Run r = CountEndToEndTest.run(args.toArray(new String[0]));
+      assertEquals(1, r.exit, r.err);
+      assertTrue(r.err.contains("made with other options"), r.err);
+      assertEquals(1, r.err.strip().split("\n").length, r.err);
+    }
+    CountEndToEndTest.Run stdin = CountEndToEndTest.run("count", "--checkpoint", checkpoint.toString());
+    assertEquals(2, stdin.exit);
+    assertTrue(stdin.err.contains("stdin cannot be replayed"), stdin.err);
+  }
+
+  @Test
+  void aRunThatFinishedLeavesACheckpointThatChangesNothing() throws Exception {
+    Path in = input();
+    Path out = dir.resolve("out.jsonl");
+    Path checkpoint = completedRun(in, out, dir.resolve("ck"));
+    byte[] before = Files.readAllBytes(out);
+    CountEndToEndTest.Run again = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    assertEquals(0, again.exit, again.err);
+    assertEquals(new String(before), new String(Files.readAllBytes(out)), "nothing new, nothing lost");
+  }
+}
