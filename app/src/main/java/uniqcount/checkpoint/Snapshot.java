@@ -65,7 +65,7 @@ public final class Snapshot {
    * @throws InputException if the snapshot was made with other options or another input
    */
   public static Snapshot restore(byte[] payload, String fingerprint, Emitter emitter, List<Partition> partitions,
-      List<Shard> shards, CounterSpec spec) throws IOException {
+      List<Shard> shards, CounterSpec spec, boolean keepFinished) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
     String found = in.readUTF();
     if (!found.equals(fingerprint)) {
@@ -87,7 +87,7 @@ public final class Snapshot {
       throw new InputException("the checkpoint's partition state is inconsistent");
     }
     for (Partition p : partitions) {
-      p.readState(in);
+      p.readState(in, keepFinished);
     }
     shards.get(0).readState(in, spec);
     if (in.available() != 0) {

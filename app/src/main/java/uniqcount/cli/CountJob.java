@@ -229,7 +229,8 @@ final class CountJob {
     if (payload == null) {
       return null;
     }
-    Snapshot s = Snapshot.restore(payload, fingerprint, emitter, partitions, shards, config.counterSpec);
+    Snapshot s = Snapshot.restore(payload, fingerprint, emitter, partitions, shards, config.counterSpec,
+        config.kafka == null);
     io.err.println("uniqcount: resuming from the checkpoint in " + config.checkpointDir);
     return s;
   }
@@ -277,10 +278,16 @@ final class CountJob {
         admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
       }
     }
+    String fingerprint = config.fingerprint(List.of());
     List<Shard> shards = newShards();
     List<Partition> partitions = newPartitions(partitionCount);
     Emitter emitter = newEmitter(shards, partitions);
-    ResultSink sink = openSink(config.kafkaSettings, -1);
+    Snapshot restored = restore(fingerprint, emitter, partitions, shards);
+    long[] positions = restored != null ? restored.positions.clone() : new long[partitionCount];
+    if (restored == null) {
+      java.util.Arrays.fill(positions, -1);
+    }
+    ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
     Stats stats = new Stats(shards, io.err);
     this.stats = stats;
     stats.startReporting(config.statsInterval);
@@ -312,7 +319,16 @@ final class CountJob {
       });
     }
     KafkaFrameSource source = new KafkaFrameSource(config.kafkaSettings, k.topic, k.group, k.from);
-    source.start(handlers);
+    java.util.Map<Integer, Long> startOffsets = new java.util.HashMap<>();
+    for (int i = 0; i < positions.length; i++) {
+      if (positions[i] >= 0) {
+        startOffsets.put(i, positions[i]);
+      }
+    }
+    if (store != null) {
+      source.startFrom(startOffsets);
+    }
+    source.start(handlers, partitionCount);
     boolean idle = false;
     try {
       while (!stopRequested && failure.get() == null && source.failure() == null) {
@@ -320,6 +336,17 @@ final class CountJob {
         if (k.exitOnIdle != null && System.nanoTime() - source.lastRecordNanos() >= k.exitOnIdle.toNanos()) {
           idle = true;
           break;
+        }
+        if (store != null && System.nanoTime() >= nextCheckpointNanos) {
+          java.util.Map<Integer, Long> at = source.pause();
+          try {
+            if (at != null) {
+              at.forEach((p, offset) -> positions[p] = offset);
+              checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
+            }
+          } finally {
+            source.resume();
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -333,7 +360,13 @@ final class CountJob {
       failure.compareAndSet(null, source.failure());
     }
     rethrowFailure();
-    finish(emitter, sink, idle, () -> { });
+    long[] lastPositions = positions;
+    source.finalPositions().forEach((p, offset) -> lastPositions[p] = offset);
+    finish(emitter, sink, idle, () -> {
+      if (store != null) {
+        checkpoint(fingerprint, lastPositions, emitter, partitions, shards, sink);
+      }
+    });
     stats.printFinal();
     return 0;
   }

@@ -42,6 +42,12 @@ public final class KafkaFrameSource {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile long lastRecordNanos = System.nanoTime();
   private volatile boolean stopping;
+  private volatile boolean pauseRequested;
+  private java.util.concurrent.CyclicBarrier barrier;
+  private final Map<Integer, Long> positions = new ConcurrentHashMap<>();
+  private Map<Integer, Long> startOffsets = Map.of();
+  private boolean commitOffsets = true;
+  private boolean checkpointed;
 
   /**
    * @param from {@code earliest}, {@code latest} or an ISO-8601 instant
@@ -64,8 +70,38 @@ public final class KafkaFrameSource {
     }
   }
 
-  /** Starts one consumer thread per handler. */
+  /**
+   * Checkpointed reading: each listed partition starts at its offset, the others at {@code --from},
+   * whatever the group committed (the checkpoint is the truth; offsets are committed to the group
+   * at checkpoints, for monitoring only).
+   */
+  public void startFrom(Map<Integer, Long> offsets) {
+    this.startOffsets = Map.copyOf(offsets);
+    this.positions.putAll(offsets);
+    this.checkpointed = true;
+  }
+
+  /** Leave offsets to a transaction ({@code --exactly-once}): the consumers commit nothing. */
+  public void noOffsetCommits() {
+    this.commitOffsets = false;
+  }
+
+  /**
+   * Starts one consumer thread per handler. Checkpointed reading assigns the topic's {@code
+   * partitionCount} partitions to the workers itself (partition p to worker p mod N) instead of
+   * joining the group protocol: the state in a checkpoint belongs to a fixed set of partitions,
+   * and a restart must not wait for the group to notice that the killed members are gone.
+   */
+  public void start(List<FrameHandler> handlers, int partitionCount) {
+    this.partitionCount = partitionCount;
+    start(handlers);
+  }
+
+  private int partitionCount;
+
+  /** Starts one consumer thread per handler (group subscription). */
   public void start(List<FrameHandler> handlers) {
+    barrier = new java.util.concurrent.CyclicBarrier(handlers.size() + 1);
     for (int i = 0; i < handlers.size(); i++) {
       Map<String, Object> defaults = new HashMap<>();
       defaults.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -84,35 +120,53 @@ public final class KafkaFrameSource {
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config);
       consumers.add(consumer);
       FrameHandler handler = handlers.get(i);
-      Thread t = new Thread(() -> poll(consumer, handler), "uniqcount-kafka-" + i);
+      List<TopicPartition> mine = new ArrayList<>();
+      for (int p = i; checkpointed && p < partitionCount; p += handlers.size()) {
+        mine.add(new TopicPartition(topic, p));
+      }
+      Thread t = new Thread(() -> poll(consumer, handler, mine), "uniqcount-kafka-" + i);
       t.setDaemon(true);
       threads.add(t);
     }
     threads.forEach(Thread::start);
   }
 
-  private void poll(KafkaConsumer<byte[], byte[]> consumer, FrameHandler handler) {
+  private void poll(KafkaConsumer<byte[], byte[]> consumer, FrameHandler handler, List<TopicPartition> mine) {
     Set<Integer> seen = new java.util.HashSet<>();
     try {
-      consumer.subscribe(List.of(topic), new Positioner(consumer, handler));
+      Positioner positioner = new Positioner(consumer, handler);
+      if (checkpointed) {
+        consumer.assign(mine);
+        positioner.onPartitionsAssigned(mine);
+      } else {
+        consumer.subscribe(List.of(topic), positioner);
+      }
       while (!stopping) {
+        if (pauseRequested) {
+          holdAtBarrier(consumer);
+        }
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
         if (records.isEmpty()) {
           continue;
         }
         lastRecordNanos = System.nanoTime();
         for (TopicPartition tp : records.partitions()) {
+          long next = -1;
           for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
             byte[] v = r.value();
             if (v == null) {
               v = new byte[0];
             }
             handler.onFrame(tp.partition(), v, 0, v.length);
+            next = r.offset() + 1;
           }
           handler.onBatchEnd(tp.partition());
+          positions.put(tp.partition(), next); // everything before it is counted
           seen.add(tp.partition());
         }
-        consumer.commitAsync();
+        if (commitOffsets && !checkpointed) {
+          consumer.commitAsync();
+        }
       }
     } catch (WakeupException e) {
       // stopping
@@ -120,7 +174,9 @@ public final class KafkaFrameSource {
       failure.compareAndSet(null, e);
     } finally {
       try {
-        consumer.commitSync(Duration.ofSeconds(5));
+        if (commitOffsets && !checkpointed) {
+          consumer.commitSync(Duration.ofSeconds(5));
+        }
       } catch (RuntimeException e) {
         // best effort: the offsets of the last batch may be read again next time
       }
@@ -129,6 +185,59 @@ public final class KafkaFrameSource {
       }
       consumer.close(Duration.ofSeconds(5));
     }
+  }
+
+  /** Everything polled is counted (positions are kept per batch); wait for the checkpoint. */
+  private void holdAtBarrier(KafkaConsumer<byte[], byte[]> consumer) throws InterruptedException {
+    if (commitOffsets) {
+      // for monitoring only: the checkpoint's offsets are the truth
+      Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
+      for (TopicPartition tp : consumer.assignment()) {
+        Long next = positions.get(tp.partition());
+        if (next != null && next >= 0) {
+          offsets.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(next));
+        }
+      }
+      consumer.commitAsync(offsets, null);
+    }
+    try {
+      barrier.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      barrier.await(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
+      // the coordinator gave up on this checkpoint; carry on
+    }
+  }
+
+  /**
+   * Stops every consumer at a batch boundary and returns the next offset per partition, with all
+   * records before them counted; null if the consumers could not all be stopped (the checkpoint
+   * is skipped). Call {@link #resume()} after.
+   */
+  public Map<Integer, Long> pause() throws InterruptedException {
+    pauseRequested = true;
+    try {
+      barrier.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      return new HashMap<>(positions);
+    } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
+      pauseRequested = false;
+      barrier.reset();
+      return null;
+    }
+  }
+
+  /** Lets the consumers go on after {@link #pause()}. */
+  public void resume() throws InterruptedException {
+    pauseRequested = false;
+    try {
+      barrier.await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
+      barrier.reset();
+    }
+  }
+
+  /** Next offset per partition when the consumers stopped (valid after {@link #stop()}). */
+  public Map<Integer, Long> finalPositions() {
+    return new HashMap<>(positions);
   }
 
   /** Seeks newly assigned partitions to {@code --from <instant>}, once each. */
@@ -143,21 +252,42 @@ public final class KafkaFrameSource {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      // offsets are committed after every batch
+      // offsets are committed after every batch (or at checkpoints)
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      lastRecordNanos = System.nanoTime(); // idle time counts from when there is something to read
+      List<TopicPartition> fresh = new ArrayList<>();
       for (TopicPartition tp : partitions) {
         handler.onPartitionAssigned(tp.partition());
+        Long offset = startOffsets.get(tp.partition());
+        if (offset != null && offset >= 0 && positioned.add(tp)) {
+          consumer.seek(tp, offset);
+        } else if (checkpointed && positioned.add(tp)) {
+          fresh.add(tp); // not in the checkpoint: --from, never the group's offsets
+        }
+      }
+      // (an empty collection would mean "all assigned partitions" to seekToBeginning/seekToEnd)
+      if (checkpointed && from.equals("earliest")) {
+        if (!fresh.isEmpty()) {
+          consumer.seekToBeginning(fresh);
+        }
+        return;
+      }
+      if (checkpointed && from.equals("latest")) {
+        if (!fresh.isEmpty()) {
+          consumer.seekToEnd(fresh);
+        }
+        return;
       }
       if (from.equals("earliest") || from.equals("latest")) {
         return;
       }
       long millis = Instant.parse(from).toEpochMilli();
       Map<TopicPartition, Long> query = new HashMap<>();
-      for (TopicPartition tp : partitions) {
-        if (positioned.add(tp)) {
+      for (TopicPartition tp : checkpointed ? fresh : partitions) {
+        if (checkpointed || positioned.add(tp)) {
           query.put(tp, millis);
         }
       }

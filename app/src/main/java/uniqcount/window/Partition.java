@@ -82,12 +82,15 @@ public final class Partition {
     clock.writeState(out);
   }
 
-  /** Restores what {@link #writeState} wrote. */
-  public synchronized void readState(java.io.DataInput in) throws java.io.IOException {
+  /**
+   * Restores what {@link #writeState} wrote; {@code keepFinished}: a finished input (a file) stays
+   * finished, while a Kafka partition that ended with a run gets new data in the next.
+   */
+  public synchronized void readState(java.io.DataInput in, boolean keepFinished) throws java.io.IOException {
     boolean wasFinished = in.readBoolean();
     clock.readState(in);
     watermarkSec = clock.watermarkSec();
-    if (wasFinished) {
+    if (wasFinished && keepFinished) {
       started = true;
       finished = true;
     }
