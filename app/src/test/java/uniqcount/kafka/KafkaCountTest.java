@@ -243,6 +243,46 @@ class KafkaCountTest {
   }
 
   @Test
+  void killedAtRandomPointsAKafkaRunEndsExactlyLikeAnUninterruptedOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 300_000, 100, 9);
+    o.sizeBytes = 300;
+    List<byte[]> lines = lines(o);
+    createTopic("frames-kill", 3);
+    produce("frames-kill", lines);
+    ReferenceCounts reference = reference(o, lines);
+    java.nio.file.Path out = dir.resolve("out.jsonl");
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+        "uniqcount.cli.Main", "count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-kill",
+        "--counter", "exact", "--output", out.toString(), "--checkpoint", dir.resolve("ck").toString(),
+        "--checkpoint-interval", "150ms", "--exit-on-idle", "3s", "--threads", "1", "--stats-interval", "0"));
+    Random random = new Random(5);
+    int killedMidRun = 0;
+    for (int i = 0; i < 5; i++) {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+      Thread.sleep(1200 + random.nextInt(800));
+      if (p.isAlive()) {
+        killedMidRun++;
+      }
+      p.destroyForcibly();
+      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertTrue(killedMidRun >= 5, "runs killed while working: " + killedMidRun);
+    Process last = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    assertTrue(last.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+    String log = java.nio.file.Files.readString(dir.resolve("child.log"));
+    assertEquals(0, last.exitValue(), log);
+    assertTrue(log.contains("resuming from the checkpoint"), log);
+
+    Map<String, String> got = new TreeMap<>();
+    latestFromStdout(java.nio.file.Files.readString(out)).forEach((k, v) -> got.put(k, v.get("uniques") + "/" + v.get("frames")));
+    Map<String, String> truth = new TreeMap<>();
+    reference.windows.forEach((k, w) -> truth.put(k, w.uids.size() + "/" + w.frames));
+    assertEquals(truth, got);
+  }
+
+  @Test
   void generateWritesEveryLineAsARecord() throws Exception {
     Run r = run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
         "-c", "3000", "-l", "300", "--bad-prob", "0.01", "--compression", "zstd");
