@@ -1,7 +1,5 @@
 package uniqcount.checkpoint;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -61,23 +59,58 @@ public final class CheckpointStore {
     return dir;
   }
 
+  /** A payload with its header (magic, version, length, CRC-32C): the bytes of a snapshot file or record. */
+  public static byte[] encode(byte[] payload) {
+    CRC32C crc = new CRC32C();
+    crc.update(payload);
+    ByteBuffer b = ByteBuffer.allocate(HEADER + payload.length);
+    b.putInt(MAGIC).putShort(VERSION).putShort((short) 0).putLong(payload.length).putInt((int) crc.getValue()).put(payload);
+    return b.array();
+  }
+
+  /**
+   * The payload of encoded snapshot bytes.
+   *
+   * @throws InputException naming {@code name} if they are truncated, foreign or corrupt
+   */
+  public static byte[] decode(byte[] all, String name) throws InputException {
+    if (all.length < HEADER) {
+      throw new InputException(name + " is truncated (" + all.length + " bytes)");
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    if (b.getInt() != MAGIC) {
+      throw new InputException(name + " is not a uniqcount snapshot");
+    }
+    short version = b.getShort();
+    if (version != VERSION) {
+      throw new InputException(name + " has format version " + version + ", this uniqcount reads " + VERSION);
+    }
+    b.getShort();
+    long length = b.getLong();
+    int crc = b.getInt();
+    if (length != all.length - HEADER) {
+      throw new InputException(name + " is truncated (" + (all.length - HEADER) + " of " + length + " bytes)");
+    }
+    CRC32C c = new CRC32C();
+    c.update(all, HEADER, all.length - HEADER);
+    if ((int) c.getValue() != crc) {
+      throw new InputException(name + " is corrupt (checksum mismatch)");
+    }
+    byte[] payload = new byte[all.length - HEADER];
+    System.arraycopy(all, HEADER, payload, 0, payload.length);
+    return payload;
+  }
+
   /** Writes a snapshot durably; returns its file. */
   public Path write(byte[] payload) throws IOException {
     long seq = ++sequence;
     Path tmp = dir.resolve(String.format("snapshot-%012d.tmp", seq));
     Path done = dir.resolve(String.format("snapshot-%012d.ucp", seq));
-    CRC32C crc = new CRC32C();
-    crc.update(payload);
-    ByteBuffer header = ByteBuffer.allocate(HEADER);
-    header.putInt(MAGIC).putShort(VERSION).putShort((short) 0).putLong(payload.length).putInt((int) crc.getValue()).flip();
+    ByteBuffer header = ByteBuffer.wrap(encode(payload));
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE)) {
       while (header.hasRemaining()) {
         ch.write(header);
-      }
-      ByteBuffer body = ByteBuffer.wrap(payload);
-      while (body.hasRemaining()) {
-        ch.write(body);
       }
       ch.force(true);
     }
@@ -127,33 +160,7 @@ public final class CheckpointStore {
   }
 
   static byte[] readOne(Path p) throws IOException {
-    byte[] all = Files.readAllBytes(p);
-    String name = p.getFileName().toString();
-    if (all.length < HEADER) {
-      throw new InputException(name + " is truncated (" + all.length + " bytes)");
-    }
-    ByteBuffer b = ByteBuffer.wrap(all);
-    if (b.getInt() != MAGIC) {
-      throw new InputException(name + " is not a uniqcount snapshot");
-    }
-    short version = b.getShort();
-    if (version != VERSION) {
-      throw new InputException(name + " has format version " + version + ", this uniqcount reads " + VERSION);
-    }
-    b.getShort();
-    long length = b.getLong();
-    int crc = b.getInt();
-    if (length != all.length - HEADER) {
-      throw new InputException(name + " is truncated (" + (all.length - HEADER) + " of " + length + " bytes)");
-    }
-    CRC32C c = new CRC32C();
-    c.update(all, HEADER, all.length - HEADER);
-    if ((int) c.getValue() != crc) {
-      throw new InputException(name + " is corrupt (checksum mismatch)");
-    }
-    byte[] payload = new byte[all.length - HEADER];
-    System.arraycopy(all, HEADER, payload, 0, payload.length);
-    return payload;
+    return decode(Files.readAllBytes(p), p.getFileName().toString());
   }
 
   private List<Path> snapshots() throws IOException {
@@ -169,8 +176,4 @@ public final class CheckpointStore {
     return Long.parseLong(n.substring("snapshot-".length(), n.length() - ".ucp".length()));
   }
 
-  /** A payload builder. */
-  public static DataOutputStream payload(ByteArrayOutputStream bytes) {
-    return new DataOutputStream(bytes);
-  }
 }

@@ -115,6 +115,12 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "10s", description = "How often to snapshot (and at a clean end) (default: ${DEFAULT-VALUE}).")
   String checkpointInterval;
 
+  @Option(names = "--exactly-once", description = "Kafka: results, the snapshot (in --checkpoint-topic) and the input offsets are committed in one transaction at every checkpoint; read_committed readers see each result once.")
+  boolean exactlyOnce;
+
+  @Option(names = "--checkpoint-topic", paramLabel = "NAME", defaultValue = "uniqcount-checkpoints", description = "Compacted topic for --exactly-once snapshots, key = the group (default: ${DEFAULT-VALUE}).")
+  String checkpointTopic;
+
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
   String statsInterval;
 
@@ -221,13 +227,19 @@ final class CountCommand implements Callable<Integer> {
         granularities);
     return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
         policy, early, interval, kafkaSettings, Durations.parse("--kafka-timeout", kafkaTimeout), kafka, outputTopic,
-        checkpoint, checkpointDuration(in));
+        checkpoint, checkpointDuration(in), exactlyOnce, checkpointTopic);
   }
 
   private Duration checkpointDuration(List<String> in) {
     Duration d = Durations.parse("--checkpoint-interval", checkpointInterval);
     if (d.isZero()) {
       throw new IllegalArgumentException("--checkpoint-interval must be more than 0");
+    }
+    if (exactlyOnce && (topic == null || outputTopic == null)) {
+      throw new IllegalArgumentException("--exactly-once needs --topic and --output-topic");
+    }
+    if (exactlyOnce && checkpoint != null) {
+      throw new IllegalArgumentException("--exactly-once keeps its snapshots in --checkpoint-topic: drop --checkpoint");
     }
     if (checkpoint != null && topic == null && in.contains("-")) {
       throw new IllegalArgumentException("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");

@@ -31,6 +31,9 @@ final class CountConfig {
   /** Null unless --checkpoint. */
   final java.nio.file.Path checkpointDir;
   final Duration checkpointInterval;
+  /** --exactly-once: results, snapshot and offsets in one Kafka transaction. */
+  final boolean exactlyOnce;
+  final String checkpointTopic;
 
   /**
    * The options that give checkpointed state its meaning, and the input: a checkpoint is only
@@ -78,7 +81,9 @@ final class CountConfig {
       List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
       int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval,
       EventTimePolicy policy, boolean earlyResults, Duration earlyInterval, KafkaSettings kafkaSettings, Duration kafkaTimeout, KafkaInput kafka, String outputTopic,
-      java.nio.file.Path checkpointDir, Duration checkpointInterval) {
+      java.nio.file.Path checkpointDir, Duration checkpointInterval, boolean exactlyOnce, String checkpointTopic) {
+    this.exactlyOnce = exactlyOnce;
+    this.checkpointTopic = checkpointTopic;
     this.checkpointDir = checkpointDir;
     this.checkpointInterval = checkpointInterval;
     this.kafkaSettings = kafkaSettings;

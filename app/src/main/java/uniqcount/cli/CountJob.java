@@ -60,6 +60,7 @@ final class CountJob {
   private final java.util.concurrent.locks.ReentrantLock emitLock = new java.util.concurrent.locks.ReentrantLock();
   private JsonLinesSink fileSink;
   private CheckpointStore store;
+  private uniqcount.sink.TransactionalResultSink txSink;
   private long nextCheckpointNanos;
 
   CountJob(CountConfig config, Io io) {
@@ -84,7 +85,11 @@ final class CountJob {
   }
 
   int run() throws IOException, InterruptedException {
-    return config.kafka == null ? runFiles() : runKafka();
+    try {
+      return config.kafka == null ? runFiles() : runKafka();
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
   }
 
   private List<Shard> newShards() {
@@ -258,10 +263,19 @@ final class CountJob {
     try {
       sink.flush();
       long outputPosition = fileSink == null ? -1 : fileSink.position();
-      store.write(Snapshot.capture(fingerprint, positions, outputPosition, emitter, partitions, shards));
+      byte[] payload = Snapshot.capture(fingerprint, positions, outputPosition, emitter, partitions, shards);
+      if (txSink != null) {
+        java.util.Map<Integer, Long> offsets = new java.util.HashMap<>();
+        for (int i = 0; i < positions.length; i++) {
+          offsets.put(i, positions[i]);
+        }
+        txSink.commit(CheckpointStore.encode(payload), offsets);
+      } else {
+        store.write(payload);
+      }
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(new InputException("cannot write a checkpoint to "
-          + config.checkpointDir + ": " + e.getMessage(), e));
+          + (txSink != null ? "topic " + config.checkpointTopic : config.checkpointDir) + ": " + e.getMessage(), e));
     } finally {
       emitLock.unlock();
       nextCheckpointNanos = System.nanoTime() + config.checkpointInterval.toNanos();
@@ -277,12 +291,31 @@ final class CountJob {
       if (config.outputTopic != null) {
         admin.createIfMissing(config.outputTopic, 0, Map.of("cleanup.policy", "compact"));
       }
+      if (config.exactlyOnce) {
+        admin.createIfMissing(config.checkpointTopic, 1, Map.of("cleanup.policy", "compact",
+            "max.message.bytes", Integer.toString(64 << 20)));
+      }
     }
     String fingerprint = config.fingerprint(List.of());
     List<Shard> shards = newShards();
     List<Partition> partitions = newPartitions(partitionCount);
     Emitter emitter = newEmitter(shards, partitions);
-    Snapshot restored = restore(fingerprint, emitter, partitions, shards);
+    Snapshot restored;
+    if (config.exactlyOnce) {
+      // first the producer: it aborts whatever a killed predecessor left open
+      txSink = new uniqcount.sink.TransactionalResultSink(config.kafkaSettings, config.outputTopic,
+          config.checkpointTopic, k.topic, k.group);
+      nextCheckpointNanos = System.nanoTime() + config.checkpointInterval.toNanos();
+      byte[] record = uniqcount.kafka.KafkaCheckpoints.latest(config.kafkaSettings, config.checkpointTopic, k.group);
+      restored = record == null ? null : Snapshot.restore(
+          CheckpointStore.decode(record, "the snapshot in topic " + config.checkpointTopic),
+          fingerprint, emitter, partitions, shards, config.counterSpec, false);
+      if (restored != null) {
+        io.err.println("uniqcount: resuming from the checkpoint in topic " + config.checkpointTopic);
+      }
+    } else {
+      restored = restore(fingerprint, emitter, partitions, shards);
+    }
     long[] positions = restored != null ? restored.positions.clone() : new long[partitionCount];
     if (restored == null) {
       java.util.Arrays.fill(positions, -1);
@@ -325,8 +358,11 @@ final class CountJob {
         startOffsets.put(i, positions[i]);
       }
     }
-    if (store != null) {
+    if (store != null || txSink != null) {
       source.startFrom(startOffsets);
+    }
+    if (txSink != null) {
+      source.noOffsetCommits();
     }
     source.start(handlers, partitionCount);
     boolean idle = false;
@@ -337,7 +373,7 @@ final class CountJob {
           idle = true;
           break;
         }
-        if (store != null && System.nanoTime() >= nextCheckpointNanos) {
+        if ((store != null || txSink != null) && System.nanoTime() >= nextCheckpointNanos) {
           java.util.Map<Integer, Long> at = source.pause();
           try {
             if (at != null) {
@@ -351,6 +387,11 @@ final class CountJob {
       }
     } catch (InterruptedException e) {
       // a failure woke us
+    } catch (java.io.UncheckedIOException e) {
+      source.stop();
+      emitting.interrupt();
+      stats.stop();
+      throw e;
     }
     source.stop();
     emitting.interrupt();
@@ -363,7 +404,7 @@ final class CountJob {
     long[] lastPositions = positions;
     source.finalPositions().forEach((p, offset) -> lastPositions[p] = offset);
     finish(emitter, sink, idle, () -> {
-      if (store != null) {
+      if (store != null || txSink != null) {
         checkpoint(fingerprint, lastPositions, emitter, partitions, shards, sink);
       }
     });
@@ -452,7 +493,9 @@ final class CountJob {
     if (extraSink != null) {
       sinks.add(extraSink);
     }
-    if (config.outputTopic != null) {
+    if (txSink != null) {
+      sinks.add(txSink);
+    } else if (config.outputTopic != null) {
       sinks.add(new KafkaResultSink(settings, config.outputTopic));
     }
     if (config.output == null && config.outputTopic == null && extraSink == null || "-".equals(config.output)) {

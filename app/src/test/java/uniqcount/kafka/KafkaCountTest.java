@@ -283,6 +283,48 @@ class KafkaCountTest {
   }
 
   @Test
+  void exactlyOnceReadCommittedReadersSeeEveryResultOnceAcrossKills(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 200_000, 100, 10);
+    o.sizeBytes = 300;
+    List<byte[]> lines = lines(o);
+    createTopic("frames-eos", 3);
+    produce("frames-eos", lines);
+    ReferenceCounts reference = reference(o, lines);
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+        "uniqcount.cli.Main", "count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-eos",
+        "--group", "eos-test", "--counter", "exact", "--output-topic", "results-eos", "--exactly-once",
+        "--checkpoint-topic", "checkpoints-eos", "--checkpoint-interval", "200ms", "--exit-on-idle", "3s",
+        "--threads", "1", "--stats-interval", "0"));
+    Random random = new Random(8);
+    for (int i = 0; i < 3; i++) {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+      Thread.sleep(2000 + random.nextInt(1000));
+      p.destroyForcibly();
+      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    Process last = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    assertTrue(last.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+    String log = java.nio.file.Files.readString(dir.resolve("child.log"));
+    assertEquals(0, last.exitValue(), log);
+    assertTrue(log.contains("resuming from the checkpoint in topic checkpoints-eos"), log);
+
+    List<ConsumerRecord<String, String>> records = readAll("results-eos");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (ConsumerRecord<String, String> r : records) {
+      String revision = JSON.readTree(r.value()).get("revision").asText();
+      assertTrue(seen.add(r.key() + "#" + revision), "seen twice: " + r.key() + " revision " + revision);
+    }
+    Map<String, JsonNode> latest = latestByKey(records);
+    assertEquals(reference.windows.keySet(), latest.keySet());
+    reference.windows.forEach((key, truth) -> {
+      assertEquals(truth.uids.size(), latest.get(key).get("uniques").asLong(), key);
+      assertEquals(truth.frames, latest.get(key).get("frames").asLong(), key);
+    });
+  }
+
+  @Test
   void generateWritesEveryLineAsARecord() throws Exception {
     Run r = run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
         "-c", "3000", "-l", "300", "--bad-prob", "0.01", "--compression", "zstd");
