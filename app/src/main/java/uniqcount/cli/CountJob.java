@@ -54,6 +54,11 @@ final class CountJob {
   private final Io io;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean stopRequested;
+  /**
+   * Stops the emitter thread. Never interrupt it: an interrupt during a write would close the
+   * output file's channel (ClosedByInterruptException) under everyone's feet.
+   */
+  private volatile boolean emitterStopped;
   private volatile Stats stats;
   private ResultSink extraSink;
   /** Held by the emitter for a round and by a checkpoint, so a snapshot sees no half round. */
@@ -197,8 +202,7 @@ final class CountJob {
       for (Thread t : workers) {
         t.join();
       }
-      emitting.interrupt();
-      emitting.join();
+      stopEmitter(emitting);
     } catch (InterruptedException | WorkerFailed e) {
       stopAll(workers, emitting, stats);
       rethrowFailure();
@@ -389,13 +393,12 @@ final class CountJob {
       // a failure woke us
     } catch (java.io.UncheckedIOException e) {
       source.stop();
-      emitting.interrupt();
+      emitterStopped = true;
       stats.stop();
       throw e;
     }
     source.stop();
-    emitting.interrupt();
-    emitting.join();
+    stopEmitter(emitting);
     stats.stop();
     if (source.failure() != null) {
       failure.compareAndSet(null, source.failure());
@@ -432,10 +435,15 @@ final class CountJob {
     main.interrupt();
   }
 
-  private static void stopAll(List<Thread> workers, Thread emitting, Stats stats) {
+  private void stopAll(List<Thread> workers, Thread emitting, Stats stats) {
     workers.forEach(Thread::interrupt);
-    emitting.interrupt();
+    emitterStopped = true;
     stats.stop();
+  }
+
+  private void stopEmitter(Thread emitting) throws InterruptedException {
+    emitterStopped = true;
+    emitting.join();
   }
 
   /** Publishes results as the watermark moves, a few times a second. */
@@ -443,8 +451,11 @@ final class CountJob {
     long tickMillis = Math.max(10, Math.min(200, config.earlyInterval.toMillis()));
     Thread t = new Thread(() -> {
       try {
-        while (!Thread.currentThread().isInterrupted()) {
+        while (!emitterStopped) {
           Thread.sleep(tickMillis);
+          if (emitterStopped) {
+            break;
+          }
           emitLock.lock();
           try {
             List<ResultRecord> records = emitter.tick();
@@ -459,7 +470,7 @@ final class CountJob {
           }
         }
       } catch (InterruptedException e) {
-        // stopped: the final flush follows on the calling thread
+        // stopped by a failure elsewhere
       } catch (Throwable e) {
         fail(e, main);
       }

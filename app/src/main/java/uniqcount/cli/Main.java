@@ -61,7 +61,10 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             return ex instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
           }
           if (ex instanceof InputException) {
-            err.println(path + ": " + ex.getMessage());
+            err.println(path + ": " + (ex.getMessage() != null ? ex.getMessage() : String.valueOf(ex.getCause())));
+            if (System.getenv("UNIQCOUNT_DEBUG") != null) {
+              ex.printStackTrace(err);
+            }
             return EXIT_FAILURE;
           }
           err.println(path + ": internal error: " + ex + " (set UNIQCOUNT_DEBUG=1 for the stack trace)");

@@ -30,7 +30,7 @@ class CrashRecoveryTest {
 
   private static GeneratorOptions options() {
     GeneratorOptions o = new GeneratorOptions();
-    o.count = 1_000_000;
+    o.count = 800_000;
     o.ratePerSec = 200;
     o.users = 30_000;
     o.seed = 11;
@@ -95,16 +95,27 @@ class CrashRecoveryTest {
     Path checkpoint = dir.resolve("ck");
     Random random = new Random(3);
     int killedMidRun = 0;
+    StringBuilder ended = new StringBuilder();
     for (int i = 0; i < 6; i++) {
+      List<Path> before = Files.exists(checkpoint) ? snapshots(checkpoint) : List.of();
       Process p = start(countArgs(in, out, checkpoint));
-      Thread.sleep(800 + random.nextInt(700));
+      // kill at a random point after this run has written a snapshot of its own, mid-run
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (p.isAlive() && System.nanoTime() < deadline
+          && (!Files.exists(checkpoint) || before.containsAll(snapshots(checkpoint)))) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(random.nextInt(250));
       if (p.isAlive()) {
         killedMidRun++;
+      } else {
+        ended.append("run ").append(i).append(" ended by itself (exit ").append(p.exitValue()).append("): ")
+            .append(Files.readString(dir.resolve("child.log"))).append('\n');
       }
       p.destroyForcibly(); // SIGKILL
       p.waitFor(30, TimeUnit.SECONDS);
     }
-    assertTrue(killedMidRun >= 5, "runs killed while working: " + killedMidRun);
+    assertTrue(killedMidRun >= 5, "runs killed while working: " + killedMidRun + "\n" + ended);
     Process last = start(countArgs(in, out, checkpoint));
     assertTrue(last.waitFor(120, TimeUnit.SECONDS));
     assertEquals(0, last.exitValue(), Files.readString(dir.resolve("child.log")));

@@ -259,9 +259,16 @@ class KafkaCountTest {
         "--checkpoint-interval", "150ms", "--exit-on-idle", "3s", "--threads", "1", "--stats-interval", "0"));
     Random random = new Random(5);
     int killedMidRun = 0;
+    java.nio.file.Path ck = dir.resolve("ck");
     for (int i = 0; i < 5; i++) {
+      List<String> before = snapshotNames(ck);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
-      Thread.sleep(1200 + random.nextInt(800));
+      // kill at a random point after this run has written a snapshot of its own, mid-run
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (p.isAlive() && System.nanoTime() < deadline && before.containsAll(snapshotNames(ck))) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(random.nextInt(300));
       if (p.isAlive()) {
         killedMidRun++;
       }
@@ -280,6 +287,16 @@ class KafkaCountTest {
     Map<String, String> truth = new TreeMap<>();
     reference.windows.forEach((k, w) -> truth.put(k, w.uids.size() + "/" + w.frames));
     assertEquals(truth, got);
+  }
+
+  private static List<String> snapshotNames(java.nio.file.Path ck) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(ck)) {
+      return List.of();
+    }
+    try (var files = java.nio.file.Files.list(ck)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".ucp")).sorted()
+          .collect(java.util.stream.Collectors.toList());
+    }
   }
 
   @Test
