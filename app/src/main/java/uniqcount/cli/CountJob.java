@@ -188,9 +188,12 @@ final class CountJob {
             long end = chunk.startOffset() + chunk.length();
             putUninterruptibly(work, chunk);
             dispatched[0]++;
+            positions[p] = end;
+            if (stopRequested) {
+              throw new StopRequested();
+            }
             if (store != null && System.nanoTime() >= nextCheckpointNanos) {
               awaitQuiescent(completed, dispatched[0]);
-              positions[p] = end;
               checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
             }
           });
@@ -203,6 +206,24 @@ final class CountJob {
         t.join();
       }
       stopEmitter(emitting);
+    } catch (StopRequested e) {
+      // Ctrl-C: count what was handed out, keep a checkpoint, publish no premature finals
+      awaitQuiescent(completed, dispatched[0]);
+      for (int i = 0; i < workers.size(); i++) {
+        work.put(endOfInput);
+      }
+      for (Thread t : workers) {
+        t.join();
+      }
+      stopEmitter(emitting);
+      stats.stop();
+      finish(emitter, sink, false, () -> {
+        if (store != null) {
+          checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
+        }
+      });
+      stats.printFinal();
+      return 0;
     } catch (InterruptedException | WorkerFailed e) {
       stopAll(workers, emitting, stats);
       rethrowFailure();
@@ -525,6 +546,15 @@ final class CountJob {
       }
     }
     return sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+  }
+
+  /** Unwinds the reader on Ctrl-C. */
+  private static final class StopRequested extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StopRequested() {
+      super("stop requested", null, false, false);
+    }
   }
 
   /** Unwinds the reader when a worker has failed. */
