@@ -113,7 +113,7 @@ public final class KafkaFrameSource {
       defaults.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 256 * 1024);
       defaults.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
       defaults.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
-      defaults.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
+      defaults.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
       Map<String, Object> config = settings.with(defaults);
       config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
       config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -183,7 +183,7 @@ public final class KafkaFrameSource {
       for (int p : seen) {
         handler.onPartitionEnd(p);
       }
-      consumer.close(Duration.ofSeconds(5));
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
     }
   }
 

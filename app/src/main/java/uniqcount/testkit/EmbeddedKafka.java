@@ -109,7 +109,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     int port = Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
     while (true) {
-      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      try {
+        new java.net.Socket("127.0.0.1", port).close();
         break;
       } catch (IOException e) {
         if (!process.isAlive()) {
