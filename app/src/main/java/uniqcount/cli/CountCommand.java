@@ -24,8 +24,9 @@ import uniqcount.window.Granularity;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Counts distinct uids per calendar window by event time (ts) and prints one JSON result per window.",
-      "Reads JSON lines (one frame per line) from files (plain or gzip) or stdin."
+      "Counts distinct uids per calendar window by event time (ts) and publishes each window's count as JSON:",
+      "early while open, final once closed, update when late frames change it.",
+      "Reads JSON lines from files (plain or gzip) or stdin, or records from a Kafka topic."
     })
 final class CountCommand implements Callable<Integer> {
   private final Io io;
@@ -33,8 +34,8 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = {"-i", "--input"}, paramLabel = "PATH", description = "Input file, glob (quote it) or - for stdin; repeatable. Default: stdin (unless --topic).")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Kafka cluster, host:port[,host:port...].")
-  String bootstrapServers;
+  @picocli.CommandLine.Mixin
+  KafkaOptions kafkaOptions = new KafkaOptions();
 
   @Option(names = "--topic", paramLabel = "NAME", description = "Read frames from this Kafka topic (one frame per record), all partitions.")
   String topic;
@@ -54,14 +55,6 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--output-topic", paramLabel = "NAME", description = "Results to this Kafka topic (key window/start; created compacted if missing).")
   String outputTopic;
 
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, TLS, ...), for consumer, producer and admin.")
-  java.nio.file.Path kafkaConfig;
-
-  @Option(names = "-X", paramLabel = "KEY=VALUE", description = "One Kafka client property; repeatable; wins over --kafka-config.")
-  List<String> kafkaOverrides = new ArrayList<>();
-
-  @Option(names = "--kafka-timeout", paramLabel = "DURATION", defaultValue = "15s", description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
-  String kafkaTimeout;
 
   @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
   String windows;
@@ -72,7 +65,7 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--counter", paramLabel = "KIND", defaultValue = "hll", description = "hll (HyperLogLog, exact while a window is small) or exact (default: ${DEFAULT-VALUE}).")
   String counter;
 
-  @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81% standard error).")
+  @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81%% standard error).")
   int precision;
 
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads, each owning its own windows (default: available cores).")
@@ -190,8 +183,8 @@ final class CountCommand implements Callable<Integer> {
     if (topic != null && !inputs.isEmpty()) {
       throw new IllegalArgumentException("give either --input or --topic, not both");
     }
-    if (topic != null || outputTopic != null || bootstrapServers != null || kafkaConfig != null || !kafkaOverrides.isEmpty()) {
-      kafkaSettings = KafkaSettings.of(bootstrapServers, kafkaConfig, kafkaOverrides);
+    if (topic != null || outputTopic != null || kafkaOptions.given()) {
+      kafkaSettings = kafkaOptions.settings();
     }
     if (topic != null) {
       KafkaFrameSource.validateFrom(from);
@@ -226,7 +219,7 @@ final class CountCommand implements Callable<Integer> {
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities);
     return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
-        policy, early, interval, kafkaSettings, Durations.parse("--kafka-timeout", kafkaTimeout), kafka, outputTopic,
+        policy, early, interval, kafkaSettings, kafkaOptions.timeout(), kafka, outputTopic,
         checkpoint, checkpointDuration(in), exactlyOnce, checkpointTopic);
   }
 

@@ -79,8 +79,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "File to write (gzip if it ends in .gz), or - for stdout (default).")
   String output;
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Write to Kafka instead: the cluster.")
-  String bootstrapServers;
+  @picocli.CommandLine.Mixin
+  KafkaOptions kafkaOptions = new KafkaOptions();
 
   @Option(names = "--topic", paramLabel = "NAME", description = "Write to this Kafka topic, one frame per record (created if missing, with --partitions).")
   String topic;
@@ -91,14 +91,6 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--compression", paramLabel = "CODEC", defaultValue = "lz4", description = "Kafka compression: none, lz4, zstd, gzip, snappy (default: ${DEFAULT-VALUE}).")
   String compression;
 
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, TLS, ...).")
-  java.nio.file.Path kafkaConfig;
-
-  @Option(names = "-X", paramLabel = "KEY=VALUE", description = "One Kafka client property; repeatable.")
-  java.util.List<String> kafkaOverrides = new java.util.ArrayList<>();
-
-  @Option(names = "--kafka-timeout", paramLabel = "DURATION", defaultValue = "15s", description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
-  String kafkaTimeout;
 
   GenerateCommand(Io io) {
     this.io = io;
@@ -126,12 +118,12 @@ final class GenerateCommand implements Callable<Integer> {
       applyAllFaults(o);
     }
     FrameGenerator generator = new FrameGenerator(o);
-    if (topic != null || bootstrapServers != null) {
+    if (topic != null || kafkaOptions.given()) {
       if (topic == null) {
         throw new IllegalArgumentException("--bootstrap-servers needs --topic");
       }
-      KafkaSettings settings = KafkaSettings.of(bootstrapServers, kafkaConfig, kafkaOverrides);
-      try (KafkaAdmin admin = new KafkaAdmin(settings, Durations.parse("--kafka-timeout", kafkaTimeout))) {
+      KafkaSettings settings = kafkaOptions.settings();
+      try (KafkaAdmin admin = new KafkaAdmin(settings, kafkaOptions.timeout())) {
         admin.checkReachable();
         admin.createIfMissing(topic, partitions, java.util.Map.of());
       }

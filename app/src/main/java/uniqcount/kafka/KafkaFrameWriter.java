@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -22,7 +21,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaFrameWriter extends OutputStream {
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
-  private final AtomicReference<Exception> failure = new AtomicReference<>();
+  private final SendErrors errors = new SendErrors();
   private byte[] pending = new byte[4096];
   private int pendingLength;
   private long records;
@@ -71,11 +70,7 @@ public final class KafkaFrameWriter extends OutputStream {
     } else {
       value = Arrays.copyOfRange(b, from, to);
     }
-    producer.send(new ProducerRecord<>(topic, value), (m, e) -> {
-      if (e != null) {
-        failure.compareAndSet(null, e);
-      }
-    });
+    producer.send(new ProducerRecord<>(topic, value), errors.callback());
     records++;
   }
 
@@ -100,10 +95,7 @@ public final class KafkaFrameWriter extends OutputStream {
   }
 
   private void check() throws IOException {
-    Exception e = failure.get();
-    if (e != null) {
-      throw new IOException("cannot write to topic '" + topic + "': " + e.getMessage(), e);
-    }
+    errors.check("topic '" + topic + "'");
   }
 
   @Override

@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import uniqcount.emit.ResultRecord;
 import uniqcount.kafka.KafkaSettings;
+import uniqcount.kafka.SendErrors;
 
 /**
  * Results to a Kafka topic: key {@code window/start}, value the result JSON, so a compacted topic
@@ -20,7 +20,7 @@ import uniqcount.kafka.KafkaSettings;
 public final class KafkaResultSink implements ResultSink {
   private final KafkaProducer<String, String> producer;
   private final String topic;
-  private final AtomicReference<Exception> failure = new AtomicReference<>();
+  private final SendErrors errors = new SendErrors();
 
   /** A producer for {@code topic}. */
   public KafkaResultSink(KafkaSettings settings, String topic) {
@@ -41,11 +41,7 @@ public final class KafkaResultSink implements ResultSink {
   @Override
   public void write(ResultRecord record) throws IOException {
     check();
-    producer.send(new ProducerRecord<>(topic, record.key(), record.toJson()), (metadata, e) -> {
-      if (e != null) {
-        failure.compareAndSet(null, e);
-      }
-    });
+    producer.send(new ProducerRecord<>(topic, record.key(), record.toJson()), errors.callback());
   }
 
   @Override
@@ -55,10 +51,7 @@ public final class KafkaResultSink implements ResultSink {
   }
 
   private void check() throws IOException {
-    Exception e = failure.get();
-    if (e != null) {
-      throw new IOException("cannot write results to topic '" + topic + "': " + e.getMessage(), e);
-    }
+    errors.check("topic '" + topic + "'");
   }
 
   @Override

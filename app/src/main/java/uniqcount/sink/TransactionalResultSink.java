@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -14,6 +13,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import uniqcount.emit.ResultRecord;
 import uniqcount.kafka.KafkaSettings;
+import uniqcount.kafka.SendErrors;
 
 /**
  * {@code --exactly-once}: results go out inside a Kafka transaction; at every checkpoint the
@@ -28,7 +28,7 @@ public final class TransactionalResultSink implements ResultSink {
   private final String checkpointTopic;
   private final String inputTopic;
   private final String group;
-  private final AtomicReference<Exception> failure = new AtomicReference<>();
+  private final SendErrors errors = new SendErrors();
 
   /** A transactional producer with id {@code uniqcount-<group>}; aborts what a previous incarnation left open. */
   public TransactionalResultSink(KafkaSettings settings, String topic, String checkpointTopic, String inputTopic,
@@ -57,11 +57,7 @@ public final class TransactionalResultSink implements ResultSink {
   @Override
   public void write(ResultRecord record) throws IOException {
     check();
-    producer.send(new ProducerRecord<>(topic, bytes(record.key()), bytes(record.toJson())), (m, e) -> {
-      if (e != null) {
-        failure.compareAndSet(null, e);
-      }
-    });
+    producer.send(new ProducerRecord<>(topic, bytes(record.key()), bytes(record.toJson())), errors.callback());
   }
 
   private static byte[] bytes(String s) {
@@ -96,10 +92,7 @@ public final class TransactionalResultSink implements ResultSink {
   }
 
   private void check() throws IOException {
-    Exception e = failure.get();
-    if (e != null) {
-      throw new IOException("cannot write results to topic '" + topic + "': " + e.getMessage(), e);
-    }
+    errors.check("topic '" + topic + "'");
   }
 
   /** Closes; anything not committed is aborted. */
