@@ -83,7 +83,7 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--lateness", paramLabel = "DURATION", defaultValue = "5s", description = "A window is final once the watermark passes its end plus this (default: ${DEFAULT-VALUE}).")
   String lateness;
 
-  @Option(names = "--late-horizon", paramLabel = "SPEC", defaultValue = "minute=1h,hour=1d,day=7d,week=7d,month=7d,year=7d",
+  @Option(names = "--late-horizon", paramLabel = "SPEC", defaultValue = "minute=6h,hour=2d,day=7d,week=7d,month=7d,year=7d",
       description = "How long after final a window still takes late frames (update records): one duration for all, or window=duration pairs (default: ${DEFAULT-VALUE}).")
   String lateHorizon;
 

@@ -135,6 +135,7 @@ final class CountJob {
     Snapshot restored = restore(fingerprint, emitter, partitions, shards);
     long[] positions = restored == null ? new long[inputs.size()] : restored.positions.clone();
     ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
+    republish(restored, emitter, sink);
     Stats stats = new Stats(shards, io.err);
     this.stats = stats;
     stats.startReporting(config.statsInterval);
@@ -247,6 +248,21 @@ final class CountJob {
     return 0;
   }
 
+  /**
+   * After a restart, publishes again the last record of every window held, unchanged, where the
+   * output cannot have kept them: stdout and a plain topic (an output file was cut back to the
+   * snapshot and holds them; an exactly-once topic has them committed).
+   */
+  private void republish(Snapshot restored, Emitter emitter, ResultSink sink) throws IOException {
+    if (restored == null || fileSink != null || txSink != null) {
+      return;
+    }
+    for (ResultRecord r : emitter.republish()) {
+      sink.write(r);
+    }
+    sink.flush();
+  }
+
   /** Loads the newest usable snapshot into the fresh objects, or returns null to start from zero. */
   private Snapshot restore(String fingerprint, Emitter emitter, List<Partition> partitions, List<Shard> shards)
       throws IOException {
@@ -346,6 +362,7 @@ final class CountJob {
       java.util.Arrays.fill(positions, -1);
     }
     ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
+    republish(restored, emitter, sink);
     Stats stats = new Stats(shards, io.err);
     this.stats = stats;
     stats.startReporting(config.statsInterval);

@@ -128,6 +128,9 @@ public final class Emitter {
         e.frames = p.frames;
         e.endSec = p.endSec;
         e.lastNanos = now;
+        e.status = p.status;
+        e.uniques = p.counter.estimate();
+        e.rse = p.counter.relativeStandardError();
         e.isFinal |= p.status != ResultRecord.Status.EARLY;
       }
     }
@@ -203,6 +206,9 @@ public final class Emitter {
         out.writeLong(e.getValue().frames);
         out.writeBoolean(e.getValue().isFinal);
         out.writeLong(e.getValue().endSec);
+        out.writeByte(e.getValue().status.ordinal());
+        out.writeLong(e.getValue().uniques);
+        out.writeDouble(e.getValue().rse);
       }
     }
   }
@@ -221,9 +227,31 @@ public final class Emitter {
         e.frames = in.readLong();
         e.isFinal = in.readBoolean();
         e.endSec = in.readLong();
+        e.status = ResultRecord.Status.values()[in.readByte()];
+        e.uniques = in.readLong();
+        e.rse = in.readDouble();
         m.put(start, e);
       }
     }
+  }
+
+  /**
+   * The last record published for every window still held, as it was (same revision, same
+   * value): after a restart, so that a reader of a sink that cannot be rewound (stdout) sees the
+   * whole current state again.
+   */
+  public List<ResultRecord> republish() {
+    List<ResultRecord> out = new ArrayList<>();
+    for (Granularity g : Granularity.values()) {
+      for (Map.Entry<Long, Emitted> e : new TreeMap<>(emitted.get(g)).entrySet()) {
+        Emitted x = e.getValue();
+        if (x.revision > 0) {
+          out.add(new ResultRecord(g.label(), e.getKey(), x.endSec, x.uniques, x.frames, x.status, x.revision - 1,
+              spec.kind().label(), x.rse));
+        }
+      }
+    }
+    return out;
   }
 
   /** What was last published for a window. */
@@ -233,6 +261,9 @@ public final class Emitter {
     long lastNanos;
     boolean isFinal;
     long endSec = Long.MAX_VALUE;
+    ResultRecord.Status status = ResultRecord.Status.EARLY;
+    long uniques;
+    double rse;
   }
 
   /** A window due for publishing in this round. */

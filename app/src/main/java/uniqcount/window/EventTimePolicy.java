@@ -61,16 +61,16 @@ public final class EventTimePolicy {
   }
 
   /**
-   * Default late horizon: minute 1 h, hour 1 day, day/week/month/year 7 days. Long enough for
+   * Default late horizon: minute 6 h, hour 2 days, day/week/month/year 7 days. Long enough for
    * stragglers of minutes to hours; short enough that bit flips (bit 20 and up: 12 days or more)
-   * fall outside every horizon, and that state stays at ~60 minute windows.
+   * fall outside every horizon, and that state stays at ~360 minute and ~48 hour windows.
    */
   public static long defaultHorizonSec(Granularity g) {
     switch (g) {
       case MINUTE:
-        return 3600;
+        return 6 * 3600;
       case HOUR:
-        return 86_400;
+        return 2 * 86_400;
       default:
         return 7 * 86_400;
     }

@@ -211,6 +211,29 @@ class CrashRecoveryTest {
   }
 
   @Test
+  void aResumedRunFirstRepublishesTheLatestRecordOfEveryWindowOnStdout() throws Exception {
+    Path in = input();
+    Path checkpoint = dir.resolve("ck");
+    String[] args = {"count", "--input", in.toString(), "--counter", "exact", "--checkpoint", checkpoint.toString(),
+        "--threads", "1", "--stats-interval", "0"};
+    CountEndToEndTest.Run first = CountEndToEndTest.run(args);
+    assertEquals(0, first.exit, first.err);
+    CountEndToEndTest.Run again = CountEndToEndTest.run(args);
+    assertEquals(0, again.exit, again.err);
+    Map<String, String> firstLatest = new TreeMap<>();
+    Map<String, String> againAll = new TreeMap<>();
+    for (String line : first.out.split("\n")) {
+      var r = JSON.readTree(line);
+      firstLatest.put(r.get("window").asText() + "/" + r.get("start").asText(), line);
+    }
+    for (String line : again.out.split("\n")) {
+      var r = JSON.readTree(line);
+      assertTrue(againAll.put(r.get("window").asText() + "/" + r.get("start").asText(), line) == null, "once: " + line);
+    }
+    assertEquals(firstLatest, againAll, "the same last record (window, revision, value) of every window");
+  }
+
+  @Test
   void aRunThatFinishedLeavesACheckpointThatChangesNothing() throws Exception {
     Path in = input();
     Path out = dir.resolve("out.jsonl");
