@@ -136,6 +136,10 @@ public final class KafkaFrameSource {
     try {
       Positioner positioner = new Positioner(consumer, handler);
       if (checkpointed) {
+        if (mine.isEmpty()) {
+          idleWorker(); // more workers than partitions: nothing to read, but take part in checkpoints
+          return;
+        }
         consumer.assign(mine);
         positioner.onPartitionsAssigned(mine);
       } else {
@@ -187,9 +191,18 @@ public final class KafkaFrameSource {
     }
   }
 
+  private void idleWorker() throws InterruptedException {
+    while (!stopping) {
+      if (pauseRequested) {
+        holdAtBarrier(null);
+      }
+      Thread.sleep(50);
+    }
+  }
+
   /** Everything polled is counted (positions are kept per batch); wait for the checkpoint. */
   private void holdAtBarrier(KafkaConsumer<byte[], byte[]> consumer) throws InterruptedException {
-    if (commitOffsets) {
+    if (commitOffsets && consumer != null) {
       // for monitoring only: the checkpoint's offsets are the truth
       Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets = new HashMap<>();
       for (TopicPartition tp : consumer.assignment()) {

@@ -342,6 +342,37 @@ class KafkaCountTest {
   }
 
   @Test
+  void aCheckpointedRunWithMoreThreadsThanPartitionsResumesAfterACleanStop(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    long day = Instant.parse("2022-01-10T10:00:00Z").getEpochSecond();
+    GeneratorOptions a = options(day, 3000, 10, 21);
+    GeneratorOptions b = options(day + 86_400, 2000, 10, 22);
+    a.bitflipProb = 0;
+    b.bitflipProb = 0;
+    List<byte[]> linesA = lines(a);
+    List<byte[]> linesB = lines(b);
+    createTopic("frames-threads", 2);
+    produce("frames-threads", linesA);
+    String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-threads",
+        "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day,week", "--threads", "4",
+        "--checkpoint", dir.resolve("ck").toString(), "--checkpoint-interval", "100ms", "--stats-interval", "0"};
+    Run first = run(args);
+    assertEquals(0, first.exit, first.err);
+    produce("frames-threads", linesB);
+    Run second = run(args);
+    assertEquals(0, second.exit, second.err);
+    assertTrue(second.err.contains("resuming from the checkpoint"), second.err);
+    Map<String, JsonNode> latest = latestFromStdout(second.out);
+    ReferenceCounts ra = reference(a, linesA);
+    ReferenceCounts rb = reference(b, linesB);
+    assertEquals(ra.windows.get("day/2022-01-10T00:00:00Z").frames, latest.get("day/2022-01-10T00:00:00Z").get("frames").asLong());
+    assertEquals(rb.windows.get("day/2022-01-11T00:00:00Z").frames, latest.get("day/2022-01-11T00:00:00Z").get("frames").asLong());
+    java.util.Set<String> users = new java.util.HashSet<>(ra.windows.get("week/2022-01-10T00:00:00Z").uids);
+    users.addAll(rb.windows.get("week/2022-01-10T00:00:00Z").uids);
+    assertEquals(users.size(), latest.get("week/2022-01-10T00:00:00Z").get("uniques").asLong(), "the week spans both runs");
+  }
+
+  @Test
   void generateWritesEveryLineAsARecord() throws Exception {
     Run r = run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
         "-c", "3000", "-l", "300", "--bad-prob", "0.01", "--compression", "zstd");
