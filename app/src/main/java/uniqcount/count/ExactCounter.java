@@ -20,15 +20,7 @@ final class ExactCounter implements DistinctCounter {
 
   @Override
   public DistinctCounter merge(DistinctCounter other) {
-    LongHashSet o = ((ExactCounter) other).set;
-    if (o.containsZero()) {
-      set.add(0);
-    }
-    for (long v : o.slots()) {
-      if (v != 0) {
-        set.add(v);
-      }
-    }
+    ((ExactCounter) other).set.forEach(set::add);
     return this;
   }
 

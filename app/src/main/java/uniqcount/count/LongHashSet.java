@@ -57,17 +57,20 @@ final class LongHashSet {
     }
   }
 
+  /** Calls {@code action} with every value (0 included when present). */
+  void forEach(java.util.function.LongConsumer action) {
+    if (containsZero) {
+      action.accept(0);
+    }
+    for (long v : slots) {
+      if (v != 0) {
+        action.accept(v);
+      }
+    }
+  }
+
   int size() {
     return size;
-  }
-
-  /** The slots array (0 = empty) for iteration; {@link #containsZero()} tells about the value 0. */
-  long[] slots() {
-    return slots;
-  }
-
-  boolean containsZero() {
-    return containsZero;
   }
 
   long sizeBytes() {
@@ -101,13 +104,8 @@ final class LongHashSet {
 
   void writeTo(java.io.DataOutput out) throws java.io.IOException {
     out.writeInt(size);
-    if (containsZero) {
-      out.writeLong(0);
-    }
-    for (long v : slots) {
-      if (v != 0) {
-        out.writeLong(v);
-      }
+    for (long v : toSortedArray()) {
+      out.writeLong(v);
     }
   }
 
@@ -123,18 +121,11 @@ final class LongHashSet {
     return set;
   }
 
-  /** For tests: the sorted values. */
+  /** The values in ascending order (snapshots are then independent of the slot layout). */
   long[] toSortedArray() {
     long[] out = new long[size];
-    int n = 0;
-    if (containsZero) {
-      out[n++] = 0;
-    }
-    for (long v : slots) {
-      if (v != 0) {
-        out[n++] = v;
-      }
-    }
+    int[] n = {0};
+    forEach(v -> out[n[0]++] = v);
     Arrays.sort(out);
     return out;
   }

@@ -45,29 +45,14 @@ final class SparseHll implements DistinctCounter {
     if (other instanceof DenseHll) {
       return addAllTo((DenseHll) other.copy());
     }
-    DistinctCounter result = this;
-    LongHashSet theirs = ((SparseHll) other).set;
-    if (theirs.containsZero()) {
-      result = result.add(0);
-    }
-    for (long v : theirs.slots()) {
-      if (v != 0) {
-        result = result.add(v);
-      }
-    }
-    return result;
+    DistinctCounter[] result = {this};
+    ((SparseHll) other).set.forEach(v -> result[0] = result[0].add(v));
+    return result[0];
   }
 
   /** Adds every hash of this set to {@code dense}; returns it. */
   DenseHll addAllTo(DenseHll dense) {
-    if (set.containsZero()) {
-      dense.add(0);
-    }
-    for (long v : set.slots()) {
-      if (v != 0) {
-        dense.add(v);
-      }
-    }
+    set.forEach(dense::add);
     return dense;
   }
 
