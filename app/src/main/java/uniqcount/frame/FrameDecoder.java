@@ -100,7 +100,11 @@ public final class FrameDecoder {
       return rejected(Reject.TOO_LARGE);
     }
     int end = offset + length;
-    int p = skipWhitespace(bytes, offset, end);
+    int start = offset;
+    if (length >= 3 && bytes[offset] == (byte) 0xEF && bytes[offset + 1] == (byte) 0xBB && bytes[offset + 2] == (byte) 0xBF) {
+      start += 3; // a UTF-8 byte order mark, as at the start of a file written on Windows
+    }
+    int p = skipWhitespace(bytes, start, end);
     if (p == end) {
       return rejected(Reject.EMPTY);
     }

@@ -184,6 +184,14 @@ class FrameDecoderTest {
   }
 
   @Test
+  void aByteOrderMarkBeforeTheFrameIsSkippedAsJacksonDoes() {
+    byte[] b = "\uFEFF{\"uid\":\"u\",\"ts\":5}".getBytes(StandardCharsets.UTF_8);
+    assertAgreesWithJackson(b, 0, b.length);
+    assertTrue(decoder.decode(b, 0, b.length));
+    assertEquals(5, decoder.timestampSec());
+  }
+
+  @Test
   void whitespaceAndCrlf() {
     assertAccepts(" \t{ \"uid\" :\r\n \"u\" , \"ts\"\t:\t9 }\r", "u", 9);
   }
