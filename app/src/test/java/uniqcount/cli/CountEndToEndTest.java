@@ -315,6 +315,10 @@ class CountEndToEndTest {
     assertOneCleanErrorLine(run("count", "--threads", "0"), 2, "--threads");
     assertOneCleanErrorLine(run("count", "--stats-interval", "soon"), 2, "soon");
     assertOneCleanErrorLine(run("generate", "--bad-prob", "2"), 2, "--bad-prob");
+    assertOneCleanErrorLine(run("count", "--emit", "sometimes"), 2, "--emit");
+    assertOneCleanErrorLine(run("count", "--late-horizon", "fortnight=1d"), 2, "fortnight");
+    assertOneCleanErrorLine(run("count", "--lateness", "soonish"), 2, "--lateness");
+    assertOneCleanErrorLine(run("count", "--exactly-once", "--topic", "t", "--bootstrap-servers", "h:1"), 2, "--output-topic");
     assertOneCleanErrorLine(run("frobnicate"), 2, "frobnicate");
   }
 
