@@ -417,13 +417,15 @@ final class CountJob {
         }
         if ((store != null || txSink != null) && System.nanoTime() >= nextCheckpointNanos) {
           java.util.Map<Integer, Long> at = source.pause();
-          try {
-            if (at != null) {
+          if (at != null) {
+            try {
               at.forEach((p, offset) -> positions[p] = offset);
               checkpoint(fingerprint, positions, emitter, partitions, shards, sink);
+            } finally {
+              source.resume();
             }
-          } finally {
-            source.resume();
+          } else {
+            nextCheckpointNanos = System.nanoTime() + config.checkpointInterval.toNanos();
           }
         }
       }

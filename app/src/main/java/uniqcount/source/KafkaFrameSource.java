@@ -215,9 +215,15 @@ public final class KafkaFrameSource {
     }
     try {
       barrier.await(30, java.util.concurrent.TimeUnit.SECONDS);
-      barrier.await(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
-      // the coordinator gave up on this checkpoint; carry on
+      return; // the coordinator gave up on this checkpoint; carry on
+    }
+    try {
+      // No time limit here: the snapshot is being taken and nothing may move until it is done;
+      // the coordinator always releases us (resume() in a finally).
+      barrier.await();
+    } catch (java.util.concurrent.BrokenBarrierException e) {
+      // released by a reset
     }
   }
 
