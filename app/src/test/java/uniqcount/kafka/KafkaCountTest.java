@@ -289,6 +289,21 @@ class KafkaCountTest {
     assertEquals(truth, got);
   }
 
+  /** End offset (last stable offset) of partition 0 of a topic, 0 if it does not exist yet. */
+  private static long endOffset(String topic) throws Exception {
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedBroker.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName()))) {
+      if (c.listTopics().get(topic) == null) {
+        return 0;
+      }
+      org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+      return c.endOffsets(List.of(tp)).get(tp);
+    }
+  }
+
   private static List<String> snapshotNames(java.nio.file.Path ck) throws java.io.IOException {
     if (!java.nio.file.Files.exists(ck)) {
       return List.of();
@@ -316,8 +331,14 @@ class KafkaCountTest {
         "--threads", "1", "--stats-interval", "0"));
     Random random = new Random(8);
     for (int i = 0; i < 3; i++) {
+      long committed = endOffset("checkpoints-eos");
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
-      Thread.sleep(2000 + random.nextInt(1000));
+      // kill at a random point after this run has committed a transaction of its own
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (p.isAlive() && System.nanoTime() < deadline && endOffset("checkpoints-eos") <= committed) {
+        Thread.sleep(50);
+      }
+      Thread.sleep(random.nextInt(300));
       p.destroyForcibly();
       p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
     }
