@@ -5,20 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -29,40 +24,8 @@ import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
 
 class CountEndToEndTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-
-  /** Result of one in-process run. */
-  static final class Run {
-    int exit;
-    String out;
-    String err;
-
-    List<JsonNode> records() throws IOException {
-      List<JsonNode> list = new ArrayList<>();
-      for (String line : out.split("\n")) {
-        if (!line.isEmpty()) {
-          list.add(JSON.readTree(line));
-        }
-      }
-      return list;
-    }
-  }
-
-  static Run run(InputStream stdin, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Run r = new Run();
-    r.exit = Main.execute(args, stdin, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    r.out = out.toString(StandardCharsets.UTF_8);
-    r.err = err.toString(StandardCharsets.UTF_8);
-    return r;
-  }
-
-  static Run run(String... args) {
-    return run(new ByteArrayInputStream(new byte[0]), args);
-  }
 
   private static GeneratorOptions segment(String startInstant, long count, int rate, int users, long seed) {
     GeneratorOptions o = new GeneratorOptions();
@@ -142,7 +105,7 @@ class CountEndToEndTest {
   }
 
   /** window key → "uniques/frames" of its latest record. */
-  static Map<String, String> latestValues(Run run) throws IOException {
+  static Map<String, String> latestValues(Cli.Run run) throws IOException {
     Map<String, String> values = new java.util.TreeMap<>();
     latestPerWindow(run.records()).forEach((k, r) -> values.put(k, r.get("uniques") + "/" + r.get("frames")));
     return values;
@@ -168,7 +131,7 @@ class CountEndToEndTest {
     assertTrue(reference.windows.containsKey("week/2019-12-30T00:00:00Z"));
     assertTrue(reference.windows.containsKey("week/2020-12-28T00:00:00Z"));
 
-    Run r = run("count", "--input", dir.resolve("seg*").toString(), "--counter", "exact", "--threads", "3", "--stats-interval", "0");
+    Cli.Run r = Cli.run("count", "--input", dir.resolve("seg*").toString(), "--counter", "exact", "--threads", "3", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     assertExactlyReference(r.records(), reference);
     for (JsonNode rec : r.records()) {
@@ -193,7 +156,7 @@ class CountEndToEndTest {
     write("a.jsonl", springForward);
     write("b.jsonl", fallBack);
 
-    Run r = run("count", "--input", dir.resolve("a.jsonl").toString(), "--input", dir.resolve("b.jsonl").toString(),
+    Cli.Run r = Cli.run("count", "--input", dir.resolve("a.jsonl").toString(), "--input", dir.resolve("b.jsonl").toString(),
         "--zone", "America/New_York", "--counter", "exact", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     assertExactlyReference(r.records(), reference);
@@ -207,8 +170,8 @@ class CountEndToEndTest {
     Path file = write("big.jsonl", data);
     ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).range(trueRange(o)[0], trueRange(o)[1]).addLines(data);
 
-    Run one = run("count", "--input", file.toString(), "--threads", "1", "--stats-interval", "0");
-    Run four = run("count", "--input", file.toString(), "--threads", "4", "--stats-interval", "0");
+    Cli.Run one = Cli.run("count", "--input", file.toString(), "--threads", "1", "--stats-interval", "0");
+    Cli.Run four = Cli.run("count", "--input", file.toString(), "--threads", "4", "--stats-interval", "0");
     assertEquals(0, one.exit, one.err);
     Map<String, JsonNode> latestOne = latestPerWindow(one.records());
     Map<String, JsonNode> latestFour = latestPerWindow(four.records());
@@ -242,15 +205,15 @@ class CountEndToEndTest {
     Path plain = write("f.jsonl", data);
     Path gz = write("f.jsonl.gz", data);
     Path renamed = Files.copy(gz, dir.resolve("gzip-without-extension"));
-    Run fromFile = run("count", "--input", plain.toString(), "--stats-interval", "0");
-    Run fromGzip = run("count", "--input", gz.toString(), "--stats-interval", "0");
-    Run fromMagic = run("count", "--input", renamed.toString(), "--stats-interval", "0");
-    Run fromStdin = run(new ByteArrayInputStream(data), "count", "--stats-interval", "0");
-    Run fromDash = run(new ByteArrayInputStream(data), "count", "--input", "-", "--stats-interval", "0");
+    Cli.Run fromFile = Cli.run("count", "--input", plain.toString(), "--stats-interval", "0");
+    Cli.Run fromGzip = Cli.run("count", "--input", gz.toString(), "--stats-interval", "0");
+    Cli.Run fromMagic = Cli.run("count", "--input", renamed.toString(), "--stats-interval", "0");
+    Cli.Run fromStdin = Cli.run(new ByteArrayInputStream(data), "count", "--stats-interval", "0");
+    Cli.Run fromDash = Cli.run(new ByteArrayInputStream(data), "count", "--input", "-", "--stats-interval", "0");
     assertEquals(0, fromFile.exit, fromFile.err);
     Map<String, String> expected = latestValues(fromFile);
     assertFalse(expected.isEmpty());
-    for (Run r : new Run[] {fromGzip, fromMagic, fromStdin, fromDash}) {
+    for (Cli.Run r : new Cli.Run[] {fromGzip, fromMagic, fromStdin, fromDash}) {
       assertEquals(0, r.exit, r.err);
       assertEquals(expected, latestValues(r));
     }
@@ -263,7 +226,7 @@ class CountEndToEndTest {
     byte[] data = generate(o);
     Path in = write("in.jsonl", data);
     Path out = dir.resolve("out.jsonl");
-    Run r = run("count", "--input", in.toString(), "--output", out.toString(), "--windows", "hour,day", "--emit", "final", "--stats-interval", "0");
+    Cli.Run r = Cli.run("count", "--input", in.toString(), "--output", out.toString(), "--windows", "hour,day", "--emit", "final", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     assertEquals("", r.out);
     List<String> lines = Files.readAllLines(out);
@@ -275,7 +238,7 @@ class CountEndToEndTest {
   @Test
   void statsCountRejectedFramesByReason() throws IOException {
     String input = "{\"uid\":\"a\",\"ts\":1468244384}\n\nnot json\n{\"uid\":\"b\"}\n{\"uid\":\"c\",\"ts\":1.5}\n{\"uid\":\"d\",\"ts\":1468244385\n";
-    Run r = run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--stats-interval", "0", "--windows", "minute");
+    Cli.Run r = Cli.run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--stats-interval", "0", "--windows", "minute");
     assertEquals(0, r.exit, r.err);
     assertTrue(r.err.contains("frames=6 accepted=1 rejected=5"), r.err);
     assertTrue(r.err.contains("rejected_by_reason=empty:1,not_object:1,truncated:1,missing_ts:1,ts_not_integer:1"), r.err);
@@ -288,13 +251,13 @@ class CountEndToEndTest {
   void oversizedLinesAreSkippedAndCounted() throws IOException {
     String big = "{\"uid\":\"x\",\"ts\":1468244384,\"pad\":\"" + "p".repeat(3000) + "\"}";
     String input = "{\"uid\":\"a\",\"ts\":1468244384}\n" + big + "\n{\"uid\":\"b\",\"ts\":1468244384}\n";
-    Run r = run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--max-frame-bytes", "1000", "--stats-interval", "0", "--windows", "minute");
+    Cli.Run r = Cli.run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--max-frame-bytes", "1000", "--stats-interval", "0", "--windows", "minute");
     assertEquals(0, r.exit, r.err);
     assertTrue(r.err.contains("rejected_by_reason=too_large:1"), r.err);
     assertEquals(Map.of("minute/2016-07-11T13:39:00Z", "2/2"), latestValues(r));
   }
 
-  private static void assertOneCleanErrorLine(Run r, int exit, String fragment) {
+  private static void assertOneCleanErrorLine(Cli.Run r, int exit, String fragment) {
     assertEquals(exit, r.exit, r.err);
     String[] lines = r.err.strip().split("\n");
     assertEquals(1, lines.length, r.err);
@@ -306,31 +269,31 @@ class CountEndToEndTest {
 
   @Test
   void badOptionsGiveOneClearLineAndExitTwo() {
-    assertOneCleanErrorLine(run("count", "--no-such-flag"), 2, "--no-such-flag");
-    assertOneCleanErrorLine(run("count", "--precision", "3"), 2, "between 4 and 18");
-    assertOneCleanErrorLine(run("count", "--precision", "many"), 2, "many");
-    assertOneCleanErrorLine(run("count", "--counter", "approx"), 2, "hll or exact");
-    assertOneCleanErrorLine(run("count", "--zone", "Mars/Olympus"), 2, "Mars/Olympus");
-    assertOneCleanErrorLine(run("count", "--windows", "minute,fortnight"), 2, "fortnight");
-    assertOneCleanErrorLine(run("count", "--threads", "0"), 2, "--threads");
-    assertOneCleanErrorLine(run("count", "--stats-interval", "soon"), 2, "soon");
-    assertOneCleanErrorLine(run("generate", "--bad-prob", "2"), 2, "--bad-prob");
-    assertOneCleanErrorLine(run("count", "--emit", "sometimes"), 2, "--emit");
-    assertOneCleanErrorLine(run("count", "--late-horizon", "fortnight=1d"), 2, "fortnight");
-    assertOneCleanErrorLine(run("count", "--lateness", "soonish"), 2, "--lateness");
-    assertOneCleanErrorLine(run("count", "--exactly-once", "--topic", "t", "--bootstrap-servers", "h:1"), 2, "--output-topic");
-    assertOneCleanErrorLine(run("frobnicate"), 2, "frobnicate");
+    assertOneCleanErrorLine(Cli.run("count", "--no-such-flag"), 2, "--no-such-flag");
+    assertOneCleanErrorLine(Cli.run("count", "--precision", "3"), 2, "between 4 and 18");
+    assertOneCleanErrorLine(Cli.run("count", "--precision", "many"), 2, "many");
+    assertOneCleanErrorLine(Cli.run("count", "--counter", "approx"), 2, "hll or exact");
+    assertOneCleanErrorLine(Cli.run("count", "--zone", "Mars/Olympus"), 2, "Mars/Olympus");
+    assertOneCleanErrorLine(Cli.run("count", "--windows", "minute,fortnight"), 2, "fortnight");
+    assertOneCleanErrorLine(Cli.run("count", "--threads", "0"), 2, "--threads");
+    assertOneCleanErrorLine(Cli.run("count", "--stats-interval", "soon"), 2, "soon");
+    assertOneCleanErrorLine(Cli.run("generate", "--bad-prob", "2"), 2, "--bad-prob");
+    assertOneCleanErrorLine(Cli.run("count", "--emit", "sometimes"), 2, "--emit");
+    assertOneCleanErrorLine(Cli.run("count", "--late-horizon", "fortnight=1d"), 2, "fortnight");
+    assertOneCleanErrorLine(Cli.run("count", "--lateness", "soonish"), 2, "--lateness");
+    assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--bootstrap-servers", "h:1"), 2, "--output-topic");
+    assertOneCleanErrorLine(Cli.run("frobnicate"), 2, "frobnicate");
   }
 
   @Test
   void missingOrBrokenInputGivesOneClearLineAndExitOne() throws IOException {
-    assertOneCleanErrorLine(run("count", "--input", dir.resolve("nope.jsonl").toString()), 1, "no such file");
-    assertOneCleanErrorLine(run("count", "--input", dir.resolve("*.none").toString()), 1, "no file matches");
+    assertOneCleanErrorLine(Cli.run("count", "--input", dir.resolve("nope.jsonl").toString()), 1, "no such file");
+    assertOneCleanErrorLine(Cli.run("count", "--input", dir.resolve("*.none").toString()), 1, "no file matches");
     byte[] data = generate(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 11));
     Path gz = write("t.jsonl.gz", data);
     byte[] bytes = Files.readAllBytes(gz);
     Path truncated = Files.write(dir.resolve("truncated.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
-    Run r = run("count", "--input", truncated.toString(), "--stats-interval", "0");
+    Cli.Run r = Cli.run("count", "--input", truncated.toString(), "--stats-interval", "0");
     assertEquals(1, r.exit, r.err);
     assertTrue(r.err.contains("truncated.gz"), r.err);
     assertFalse(r.err.contains("\tat "), r.err);
@@ -340,7 +303,7 @@ class CountEndToEndTest {
       corrupt[i] ^= 0x5a;
     }
     Path bad = Files.write(dir.resolve("corrupt.gz"), corrupt);
-    Run c = run("count", "--input", bad.toString(), "--stats-interval", "0");
+    Cli.Run c = Cli.run("count", "--input", bad.toString(), "--stats-interval", "0");
     assertEquals(1, c.exit, c.err);
     assertTrue(c.err.contains("corrupt.gz"), c.err);
     assertFalse(c.err.contains("\tat "), c.err);

@@ -72,17 +72,12 @@ class CrashRecoveryTest {
   }
 
   static Map<String, String> latest(Path out) throws IOException {
-    Map<String, String> m = new TreeMap<>();
-    for (String line : Files.readAllLines(out)) {
-      var r = JSON.readTree(line);
-      m.put(r.get("window").asText() + "/" + r.get("start").asText(), r.get("uniques") + "/" + r.get("frames"));
-    }
-    return m;
+    return Cli.lastValuesPerWindow(Files.readString(out));
   }
 
   private Map<String, String> uninterrupted(Path in) throws IOException {
     Path ref = dir.resolve("uninterrupted.jsonl");
-    CountEndToEndTest.Run r = CountEndToEndTest.run("count", "--input", in.toString(), "--counter", "exact",
+    Cli.Run r = Cli.run("count", "--input", in.toString(), "--counter", "exact",
         "--output", ref.toString(), "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     return latest(ref);
@@ -157,7 +152,7 @@ class CrashRecoveryTest {
     bytes[bytes.length / 2] ^= 0x40;
     Files.write(newest, bytes);
 
-    CountEndToEndTest.Run r = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    Cli.Run r = Cli.run(countArgs(in, out, checkpoint));
     assertEquals(0, r.exit, r.err);
     assertTrue(r.err.contains("corrupt (checksum mismatch)"), r.err);
     assertTrue(r.err.contains("resuming from " + snaps.get(0).getFileName()), r.err);
@@ -167,7 +162,7 @@ class CrashRecoveryTest {
     Path last = now.get(now.size() - 1);
     byte[] whole = Files.readAllBytes(last);
     Files.write(last, java.util.Arrays.copyOf(whole, whole.length - 100));
-    CountEndToEndTest.Run t = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    Cli.Run t = Cli.run(countArgs(in, out, checkpoint));
     assertEquals(0, t.exit, t.err);
     assertTrue(t.err.contains("is truncated"), t.err);
     assertEquals(expected, latest(out));
@@ -178,7 +173,7 @@ class CrashRecoveryTest {
     Path in = input();
     Path checkpoint = Files.createDirectories(dir.resolve("ck"));
     Files.write(checkpoint.resolve("snapshot-000000000007.ucp"), "PK\u0003\u0004 this is a zip, not a snapshot".getBytes());
-    CountEndToEndTest.Run r = CountEndToEndTest.run(countArgs(in, dir.resolve("out.jsonl"), checkpoint));
+    Cli.Run r = Cli.run(countArgs(in, dir.resolve("out.jsonl"), checkpoint));
     assertEquals(1, r.exit, r.err);
     assertTrue(r.err.contains("no usable snapshot"), r.err);
     assertTrue(r.err.contains("not a uniqcount snapshot") || r.err.contains("truncated"), r.err);
@@ -200,12 +195,12 @@ class CrashRecoveryTest {
         args.add(change[0]);
         args.add(change[1]);
       }
-      CountEndToEndTest.Run r = CountEndToEndTest.run(args.toArray(new String[0]));
+      Cli.Run r = Cli.run(args.toArray(new String[0]));
       assertEquals(1, r.exit, r.err);
       assertTrue(r.err.contains("made with other options"), r.err);
       assertEquals(1, r.err.strip().split("\n").length, r.err);
     }
-    CountEndToEndTest.Run stdin = CountEndToEndTest.run("count", "--checkpoint", checkpoint.toString());
+    Cli.Run stdin = Cli.run("count", "--checkpoint", checkpoint.toString());
     assertEquals(2, stdin.exit);
     assertTrue(stdin.err.contains("stdin cannot be replayed"), stdin.err);
   }
@@ -216,9 +211,9 @@ class CrashRecoveryTest {
     Path checkpoint = dir.resolve("ck");
     String[] args = {"count", "--input", in.toString(), "--counter", "exact", "--checkpoint", checkpoint.toString(),
         "--threads", "1", "--stats-interval", "0"};
-    CountEndToEndTest.Run first = CountEndToEndTest.run(args);
+    Cli.Run first = Cli.run(args);
     assertEquals(0, first.exit, first.err);
-    CountEndToEndTest.Run again = CountEndToEndTest.run(args);
+    Cli.Run again = Cli.run(args);
     assertEquals(0, again.exit, again.err);
     Map<String, String> firstLatest = new TreeMap<>();
     Map<String, String> againAll = new TreeMap<>();
@@ -239,7 +234,7 @@ class CrashRecoveryTest {
     Path out = dir.resolve("out.jsonl");
     Path checkpoint = completedRun(in, out, dir.resolve("ck"));
     byte[] before = Files.readAllBytes(out);
-    CountEndToEndTest.Run again = CountEndToEndTest.run(countArgs(in, out, checkpoint));
+    Cli.Run again = Cli.run(countArgs(in, out, checkpoint));
     assertEquals(0, again.exit, again.err);
     assertEquals(new String(before), new String(Files.readAllBytes(out)), "nothing new, nothing lost");
   }

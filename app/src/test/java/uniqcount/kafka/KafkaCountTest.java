@@ -7,10 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -31,7 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
-import uniqcount.cli.Main;
+import uniqcount.cli.Cli;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
@@ -39,23 +36,6 @@ import uniqcount.reference.ReferenceCounts;
 /** uniqcount against a real broker (a child process started by the tests), no mocks. */
 class KafkaCountTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  static final class Run {
-    int exit;
-    String out;
-    String err;
-  }
-
-  static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Run r = new Run();
-    r.exit = Main.execute(args, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    r.out = out.toString(StandardCharsets.UTF_8);
-    r.err = err.toString(StandardCharsets.UTF_8);
-    return r;
-  }
 
   private static GeneratorOptions options(long start, long count, int rate, long seed) {
     GeneratorOptions o = new GeneratorOptions();
@@ -143,15 +123,8 @@ class KafkaCountTest {
     return latest;
   }
 
-  private static Map<String, JsonNode> latestFromStdout(String out) throws Exception {
-    Map<String, JsonNode> latest = new TreeMap<>();
-    for (String line : out.split("\n")) {
-      if (!line.isEmpty()) {
-        JsonNode v = JSON.readTree(line);
-        latest.put(v.get("window").asText() + "/" + v.get("start").asText(), v);
-      }
-    }
-    return latest;
+  private static Map<String, JsonNode> latestFromStdout(String out) {
+    return Cli.lastPerWindow(out);
   }
 
   private static ReferenceCounts reference(GeneratorOptions o, List<byte[]> lines) {
@@ -171,7 +144,7 @@ class KafkaCountTest {
     createTopic("frames-shuffled", 3);
     produce("frames-shuffled", lines);
 
-    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-shuffled",
+    Cli.Run r = Cli.run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-shuffled",
         "--output-topic", "results-shuffled", "--counter", "exact", "--exit-on-idle", "3s", "--threads", "2",
         "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
@@ -204,14 +177,14 @@ class KafkaCountTest {
     produce("frames-restart", linesA);
     String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-restart",
         "--group", "restart-group", "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--stats-interval", "0"};
-    Run first = run(args);
+    Cli.Run first = Cli.run(args);
     assertEquals(0, first.exit, first.err);
     Map<String, JsonNode> one = latestFromStdout(first.out);
     assertEquals(reference(a, linesA).windows.get("day/2020-03-10T00:00:00Z").frames,
         one.get("day/2020-03-10T00:00:00Z").get("frames").asLong());
 
     produce("frames-restart", linesB);
-    Run second = run(args);
+    Cli.Run second = Cli.run(args);
     assertEquals(0, second.exit, second.err);
     Map<String, JsonNode> two = latestFromStdout(second.out);
     assertEquals(List.of("day/2020-03-11T00:00:00Z"), new ArrayList<>(two.keySet()), "only the new records: " + two);
@@ -233,7 +206,7 @@ class KafkaCountTest {
     Instant between = Instant.now();
     Thread.sleep(500);
     produce("frames-from", linesB);
-    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-from",
+    Cli.Run r = Cli.run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-from",
         "--from", between.toString(), "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     Map<String, JsonNode> latest = latestFromStdout(r.out);
@@ -377,10 +350,10 @@ class KafkaCountTest {
     String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-threads",
         "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day,week", "--threads", "4",
         "--checkpoint", dir.resolve("ck").toString(), "--checkpoint-interval", "100ms", "--stats-interval", "0"};
-    Run first = run(args);
+    Cli.Run first = Cli.run(args);
     assertEquals(0, first.exit, first.err);
     produce("frames-threads", linesB);
-    Run second = run(args);
+    Cli.Run second = Cli.run(args);
     assertEquals(0, second.exit, second.err);
     assertTrue(second.err.contains("resuming from the checkpoint"), second.err);
     Map<String, JsonNode> latest = latestFromStdout(second.out);
@@ -395,7 +368,7 @@ class KafkaCountTest {
 
   @Test
   void generateWritesEveryLineAsARecord() throws Exception {
-    Run r = run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
+    Cli.Run r = Cli.run("generate", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-generated",
         "-c", "3000", "-l", "300", "--bad-prob", "0.01", "--compression", "zstd");
     assertEquals(0, r.exit, r.err);
     List<ConsumerRecord<String, String>> records = readAll("frames-generated");
@@ -409,13 +382,13 @@ class KafkaCountTest {
   @Test
   void anUnreachableBrokerGivesOneClearLineAndExitOneWithoutHanging() {
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-      Run r = run("count", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s",
+      Cli.Run r = Cli.run("count", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s",
           "-X", "sasl.jaas.config=TOP-SECRET-VALUE");
       assertEquals(1, r.exit, r.err);
       assertEquals(1, r.err.strip().split("\n").length, r.err);
       assertTrue(r.err.contains("cannot reach Kafka at 127.0.0.1:1"), r.err);
       assertFalse(r.err.contains("TOP-SECRET"), r.err);
-      Run g = run("generate", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s", "-c", "10");
+      Cli.Run g = Cli.run("generate", "--bootstrap-servers", "127.0.0.1:1", "--topic", "frames", "--kafka-timeout", "3s", "-c", "10");
       assertEquals(1, g.exit, g.err);
       assertTrue(g.err.contains("cannot reach Kafka"), g.err);
     });
@@ -423,18 +396,18 @@ class KafkaCountTest {
 
   @Test
   void aMissingTopicAndBadKafkaOptionsAreClearErrors() throws Exception {
-    Run r = run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "no-such-topic");
+    Cli.Run r = Cli.run("count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "no-such-topic");
     assertEquals(1, r.exit, r.err);
     assertTrue(r.err.contains("topic 'no-such-topic' does not exist"), r.err);
-    Run both = run("count", "--input", "x", "--topic", "t", "--bootstrap-servers", "h:1");
+    Cli.Run both = Cli.run("count", "--input", "x", "--topic", "t", "--bootstrap-servers", "h:1");
     assertEquals(2, both.exit);
-    Run noServers = run("count", "--topic", "t");
+    Cli.Run noServers = Cli.run("count", "--topic", "t");
     assertEquals(2, noServers.exit);
     assertTrue(noServers.err.contains("--bootstrap-servers"), noServers.err);
-    Run badFrom = run("count", "--topic", "t", "--bootstrap-servers", "h:1", "--from", "yesterday");
+    Cli.Run badFrom = Cli.run("count", "--topic", "t", "--bootstrap-servers", "h:1", "--from", "yesterday");
     assertEquals(2, badFrom.exit);
     assertTrue(badFrom.err.contains("--from"), badFrom.err);
-    Run badX = run("count", "--topic", "t", "--bootstrap-servers", "h:1", "-X", "novalue");
+    Cli.Run badX = Cli.run("count", "--topic", "t", "--bootstrap-servers", "h:1", "-X", "novalue");
     assertEquals(2, badX.exit);
   }
 }
