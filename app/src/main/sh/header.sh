@@ -1,4 +1,12 @@
 #!/bin/sh
-# uniqcount: a self-contained executable (a shell header followed by the jar).
+# uniqcount: a self-contained executable (a shell header followed by the jar). Honours JAVA_HOME
+# and UNIQCOUNT_JAVA_OPTS; on JDK 21+ enables the incubating Vector API for the JSON scanner.
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$JAVA" $UNIQCOUNT_JAVA_OPTS -jar "$0" "$@"
+release="$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")/release"
+version=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null)
+vector=
+case "$version" in
+  ""|1|9|1[0-9]|20) ;;
+  *) vector="--add-modules=jdk.incubator.vector" ;;
+esac
+exec "$JAVA" ${UNIQCOUNT_JAVA_OPTS:--XX:+UseParallelGC} $vector -jar "$0" "$@"

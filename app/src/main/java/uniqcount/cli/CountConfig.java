@@ -34,6 +34,10 @@ final class CountConfig {
   /** --exactly-once: results, snapshot and offsets in one Kafka transaction. */
   final boolean exactlyOnce;
   final String checkpointTopic;
+  /** The fast pass's block scanner; null for the exact pass alone. */
+  final uniqcount.frame.BlockScanner scanner;
+  /** --trust-input: stop reading a frame once both root fields are found. */
+  final boolean trustInput;
 
   /**
    * The options that give checkpointed state its meaning, and the input: a checkpoint is only
@@ -81,7 +85,10 @@ final class CountConfig {
       List<String> inputs, String output, EnumSet<Granularity> granularities, ZoneId zone, CounterSpec counterSpec,
       int threads, String uidField, String tsField, int maxFrameBytes, Duration statsInterval,
       EventTimePolicy policy, boolean earlyResults, Duration earlyInterval, KafkaSettings kafkaSettings, Duration kafkaTimeout, KafkaInput kafka, String outputTopic,
-      java.nio.file.Path checkpointDir, Duration checkpointInterval, boolean exactlyOnce, String checkpointTopic) {
+      java.nio.file.Path checkpointDir, Duration checkpointInterval, boolean exactlyOnce, String checkpointTopic,
+      uniqcount.frame.BlockScanner scanner, boolean trustInput) {
+    this.scanner = scanner;
+    this.trustInput = trustInput;
     this.exactlyOnce = exactlyOnce;
     this.checkpointTopic = checkpointTopic;
     this.checkpointDir = checkpointDir;

@@ -15,6 +15,7 @@ import uniqcount.checkpoint.CheckpointStore;
 import uniqcount.checkpoint.Snapshot;
 import uniqcount.emit.Emitter;
 import uniqcount.emit.ResultRecord;
+import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.kafka.KafkaSettings;
@@ -97,12 +98,17 @@ final class CountJob {
     }
   }
 
+  /** The scanner for the stats line, e.g. swar or vector-512+trust. */
+  private String scannerLabel() {
+    return BlockScanner.name(config.scanner) + (config.trustInput ? "+trust" : "");
+  }
+
   private List<Shard> newShards() {
     ZoneCalendar calendar = new ZoneCalendar(config.zone);
     List<Shard> shards = new ArrayList<>();
     for (int i = 0; i < config.threads; i++) {
       shards.add(new Shard(config.granularities, calendar, config.counterSpec,
-          new FrameDecoder(config.uidField, config.tsField, config.maxFrameBytes)));
+          new FrameDecoder(config.uidField, config.tsField, config.maxFrameBytes, config.scanner, config.trustInput)));
     }
     return shards;
   }
@@ -136,7 +142,7 @@ final class CountJob {
     long[] positions = restored == null ? new long[inputs.size()] : restored.positions.clone();
     ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
     republish(restored, emitter, sink);
-    Stats stats = new Stats(shards, io.err);
+    Stats stats = new Stats(shards, io.err, scannerLabel());
     this.stats = stats;
     stats.startReporting(config.statsInterval);
     java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
@@ -363,7 +369,7 @@ final class CountJob {
     }
     ResultSink sink = openSink(config.kafkaSettings, restored == null ? -1 : restored.outputPosition);
     republish(restored, emitter, sink);
-    Stats stats = new Stats(shards, io.err);
+    Stats stats = new Stats(shards, io.err, scannerLabel());
     this.stats = stats;
     stats.startReporting(config.statsInterval);
     Thread main = Thread.currentThread();

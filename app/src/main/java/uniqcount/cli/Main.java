@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import uniqcount.source.InputException;
 
-/** Entry point: {@code uniqcount count|generate|demo ...}. */
+/** Entry point: {@code uniqcount count|generate|demo|bench ...}. */
 @Command(
     name = "uniqcount",
     mixinStandardHelpOptions = true,
@@ -44,6 +44,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     cl.addSubcommand("count", new CountCommand(io));
     cl.addSubcommand("generate", new GenerateCommand(io));
     cl.addSubcommand("demo", new DemoCommand(io));
+    cl.addSubcommand("bench", new BenchCommand(io));
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
     cl.setParameterExceptionHandler(

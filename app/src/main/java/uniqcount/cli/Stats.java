@@ -17,7 +17,7 @@ import uniqcount.window.Shard;
  * Run statistics on stderr: a progress line every interval on long runs and one final line.
  *
  * <pre>uniqcount: frames=200000 accepted=199800 rejected=200 elapsed_s=1.52 frames_per_s=131578
- *   mb_per_s=273.6 peak_heap_mb=212 peak_rss_mb=388 decode_share=0.62 rejected_by_reason=truncated:120,empty:80</pre>
+ *   mb_per_s=273.6 peak_heap_mb=212 peak_rss_mb=388 decode_share=0.62 scanner=swar rejected_by_reason=truncated:120,empty:80</pre>
  *
  * {@code decode_share} is the fraction of the workers' busy time spent decoding JSON (the rest
  * is window assignment and counting); reading and decompressing happen on another thread and are
@@ -27,11 +27,13 @@ final class Stats {
   private final List<Shard> shards;
   private final PrintStream err;
   private final long startNanos = System.nanoTime();
+  private final String scanner;
   private Thread reporter;
 
-  Stats(List<Shard> shards, PrintStream err) {
+  Stats(List<Shard> shards, PrintStream err, String scanner) {
     this.shards = shards;
     this.err = err;
+    this.scanner = scanner;
   }
 
   void startReporting(Duration interval) {
@@ -99,9 +101,9 @@ final class Stats {
       }
     }
     return String.format(Locale.ROOT,
-        "frames=%d accepted=%d rejected=%d implausible_ts=%d late_dropped=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f rejected_by_reason=%s",
+        "frames=%d accepted=%d rejected=%d implausible_ts=%d late_dropped=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f scanner=%s rejected_by_reason=%s",
         frames, accepted, rejectedTotal, implausible, lateDropped, seconds, frames / seconds, bytes / seconds / 1e6,
-        peakHeapBytes() >> 20, peakRssMb(), busyNanos == 0 ? 0.0 : (double) decodeNanos / busyNanos,
+        peakHeapBytes() >> 20, peakRssMb(), busyNanos == 0 ? 0.0 : (double) decodeNanos / busyNanos, scanner,
         reasons.length() == 0 ? "none" : reasons);
   }
 

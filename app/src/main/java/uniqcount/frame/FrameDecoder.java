@@ -14,7 +14,16 @@ import java.nio.charset.StandardCharsets;
  * <p>The whole frame is walked: nested objects and arrays are skipped with their structure checked
  * (commas, colons, brackets, string escapes, number grammar, literals), so a truncated or
  * malformed frame is noticed wherever the damage is. Not checked: that the bytes of skipped strings
- * are well-formed UTF-8. Strings are skipped eight bytes per step (SWAR).
+ * are well-formed UTF-8.
+ *
+ * <p>Two passes share the walker. The fast pass finds string ends in bitmaps built 64 bytes at a
+ * time by a {@link BlockScanner} (quotes, backslashes, control characters; escaped characters found
+ * with simdjson's carry trick, every escape letter checked), lazily, only as far as the walk goes.
+ * Whenever the fast pass meets anything wrong it gives up and the exact pass, which skips strings
+ * eight bytes per step and names the first fault, decides. So the fast pass never changes a result.
+ *
+ * <p>With {@code trustInput}, the walk stops as soon as both root fields have been seen: the rest
+ * of the frame (its structure, escapes, a later repeat of either key, truncation) is not checked.
  *
  * <p>Semantics, matching a conforming JSON parser: the root must be an object; for a key repeated
  * at the root the last value wins; keys are compared by their decoded value; the uid must be a
@@ -47,9 +56,29 @@ public final class FrameDecoder {
   private static final int UID_KEY = 1;
   private static final int TS_KEY = 2;
 
+  /** Returned by the root walk when, trusting the input, it stopped after both fields. */
+  private static final int STOPPED = Integer.MAX_VALUE;
+  /** Odd bit positions, for finding escaped characters (simdjson's escape scanner). */
+  private static final long ODD_BITS = 0xaaaaaaaaaaaaaaaaL;
+
   private final byte[] uidKey;
   private final byte[] tsKey;
   private final int maxFrameBytes;
+  private final BlockScanner scanner;
+  private final boolean trustInput;
+
+  // The fast pass's bitmaps, one long per 64 bytes from base, built as far as blocksDone.
+  private boolean fast;
+  private int base;
+  private int blocksDone;
+  private long escapeCarry;
+  private boolean controlsSeen;
+  private long[] quoteBits = new long[64];
+  private long[] escapedBits = new long[64];
+  private long[] controlBits = new long[64];
+  private final long[] blockMasks = new long[3];
+  private final byte[] tailBlock = new byte[64];
+  private long fallbacks;
   private final long[] containerIsObject = new long[(MAX_DEPTH >>> 6) + 1];
 
   private byte[] scratch = new byte[64];
@@ -72,12 +101,27 @@ public final class FrameDecoder {
    * @param maxFrameBytes longer frames are rejected as {@link Reject#TOO_LARGE}
    */
   public FrameDecoder(String uidField, String tsField, int maxFrameBytes) {
+    this(uidField, tsField, maxFrameBytes, Scanners.DEFAULT, false);
+  }
+
+  /**
+   * @param scanner the fast pass's block scanner, or null for the exact pass alone
+   * @param trustInput stop walking a frame once both root fields have been seen
+   */
+  public FrameDecoder(String uidField, String tsField, int maxFrameBytes, BlockScanner scanner, boolean trustInput) {
     if (maxFrameBytes < 2) {
       throw new IllegalArgumentException("maxFrameBytes must be >= 2, got " + maxFrameBytes);
     }
     this.uidKey = uidField.getBytes(StandardCharsets.UTF_8);
     this.tsKey = tsField.getBytes(StandardCharsets.UTF_8);
     this.maxFrameBytes = maxFrameBytes;
+    this.scanner = scanner;
+    this.trustInput = trustInput;
+  }
+
+  /** Holds the default scanner, chosen once per JVM on first use. */
+  private static final class Scanners {
+    static final BlockScanner DEFAULT = BlockScanner.fromSystemProperty();
   }
 
   /** A decoder for the default field names {@code uid} and {@code ts}. */
@@ -112,11 +156,30 @@ public final class FrameDecoder {
       return rejected(Reject.NOT_OBJECT);
     }
     frame = bytes;
-    p = parseRoot(bytes, p + 1, end);
+    if (scanner != null) {
+      fast = true;
+      base = p;
+      blocksDone = 0;
+      escapeCarry = 0;
+      controlsSeen = false;
+      boolean ok = finish(parseRoot(bytes, p + 1, end), end);
+      fast = false;
+      if (ok) {
+        return true;
+      }
+      fallbacks++;
+      reject = null;
+      uidState = MISSING;
+      tsState = MISSING;
+    }
+    return finish(parseRoot(bytes, p + 1, end), end);
+  }
+
+  private boolean finish(int p, int end) {
     if (p < 0) {
       return false;
     }
-    if (skipWhitespace(bytes, p, end) != end) {
+    if (p != STOPPED && skipWhitespace(frame, p, end) != end) {
       return rejected(Reject.MALFORMED);
     }
     if (uidState != PRESENT) {
@@ -129,6 +192,16 @@ public final class FrameDecoder {
               : tsState == WRONG_TYPE ? Reject.TS_NOT_INTEGER : Reject.TS_OUT_OF_RANGE);
     }
     return true;
+  }
+
+  /** The block scanner of the fast pass, or null. */
+  public BlockScanner scanner() {
+    return scanner;
+  }
+
+  /** Frames the fast pass handed to the exact pass (all rejected frames, and no others). */
+  public long fallbacks() {
+    return fallbacks;
   }
 
   /** Why the last frame was rejected, or null if it was accepted. */
@@ -200,6 +273,9 @@ public final class FrameDecoder {
       }
       if (p < 0) {
         return -1;
+      }
+      if (trustInput && uidState != MISSING && tsState != MISSING) {
+        return STOPPED;
       }
       p = skipWhitespace(b, p, end);
       if (p >= end) {
@@ -564,6 +640,9 @@ public final class FrameDecoder {
    * a control character (which JSON forbids inside strings).
    */
   private int skipString(byte[] b, int p, int end) {
+    if (fast) {
+      return skipStringFast(p, end);
+    }
     boolean escaped = false;
     int i = p + 1;
     while (true) {
@@ -600,6 +679,135 @@ public final class FrameDecoder {
         i++;
       }
     }
+  }
+
+  /**
+   * The fast pass's {@link #skipString}: the next unescaped quote from the bitmaps. Returns -1 (the
+   * exact pass then decides) for an unterminated string, a control character or a bad escape.
+   */
+  private int skipStringFast(int p, int end) {
+    int from = p + 1 - base;
+    int first = from >>> 6;
+    if (first >= blocksDone && !scanThrough(first, end)) {
+      return -1;
+    }
+    int k = first;
+    long m = quoteBits[k] & (-1L << from);
+    while (m == 0) {
+      k++;
+      if (base + (k << 6) >= end || (k >= blocksDone && !scanThrough(k, end))) {
+        return -1;
+      }
+      m = quoteBits[k];
+    }
+    int to = (k << 6) + Long.numberOfTrailingZeros(m);
+    if (base + to >= end || (controlsSeen && anyBit(controlBits, from, to))) {
+      return -1;
+    }
+    lastStringEscaped = k == first
+        ? (escapedBits[k] & (-1L << from) & ~(-1L << to)) != 0 // the whole string in one word
+        : anyBit(escapedBits, from, to);
+    return base + to + 1;
+  }
+
+  /** True if any bit in positions [from, to) of the bitmap is set. */
+  private static boolean anyBit(long[] bits, int from, int to) {
+    if (from >= to) {
+      return false;
+    }
+    int k = from >>> 6;
+    int last = (to - 1) >>> 6;
+    long m = bits[k] & (-1L << from);
+    while (k < last) {
+      if (m != 0) {
+        return true;
+      }
+      m = bits[++k];
+    }
+    return (m & (-1L >>> (63 - ((to - 1) & 63)))) != 0;
+  }
+
+  /**
+   * Builds the bitmaps up to block {@code k}: quotes that are not escaped, escaped characters, and
+   * control characters; checks every escape letter. False if an escape is bad or cut off.
+   */
+  private boolean scanThrough(int k, int end) {
+    while (blocksDone <= k) {
+      int block = blocksDone;
+      if (block >= quoteBits.length) {
+        int n = quoteBits.length * 2;
+        quoteBits = java.util.Arrays.copyOf(quoteBits, n);
+        escapedBits = java.util.Arrays.copyOf(escapedBits, n);
+        controlBits = java.util.Arrays.copyOf(controlBits, n);
+      }
+      int pos = base + (block << 6);
+      long[] masks = blockMasks;
+      if (pos + 64 <= frame.length) {
+        scanner.scan(frame, pos, masks);
+      } else {
+        int n = end - pos;
+        System.arraycopy(frame, pos, tailBlock, 0, n);
+        java.util.Arrays.fill(tailBlock, n, 64, (byte) ' ');
+        scanner.scan(tailBlock, 0, masks);
+      }
+      // simdjson's escape scanner: a backslash run escapes the character after it if it is odd.
+      long backslashes = masks[BlockScanner.BACKSLASHES];
+      long potential = backslashes & ~escapeCarry;
+      long maybeEscaped = potential << 1;
+      long codes = ((maybeEscaped | ODD_BITS) - potential) ^ ODD_BITS;
+      long escaped = codes ^ (backslashes | escapeCarry);
+      escapeCarry = (codes & backslashes) >>> 63;
+      quoteBits[block] = masks[BlockScanner.QUOTES] & ~escaped;
+      escapedBits[block] = escaped;
+      long controls = masks[BlockScanner.CONTROLS];
+      controlBits[block] = controls;
+      controlsSeen |= controls != 0;
+      blocksDone = block + 1;
+      if (!checkEscapes(escaped, pos, end)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Bit c set for the escape letters {@code " / \\ b f n r t u} (c - 64 in the second word). */
+  private static final long ESCAPE_LETTERS_LOW = 1L << '"' | 1L << '/';
+  private static final long ESCAPE_LETTERS_HIGH =
+      1L << ('\\' - 64) | 1L << ('b' - 64) | 1L << ('f' - 64) | 1L << ('n' - 64) | 1L << ('r' - 64) | 1L << ('t' - 64) | 1L << ('u' - 64);
+
+  /** Every escaped character must be one of {@code " \\ / b f n r t} or {@code u} and four hex digits. */
+  private boolean checkEscapes(long escaped, int pos, int end) {
+    byte[] b = frame;
+    boolean unicode = false;
+    while (escaped != 0) {
+      int i = pos + Long.numberOfTrailingZeros(escaped);
+      escaped &= escaped - 1;
+      if (i >= end) {
+        return !unicode || checkUnicodeEscapes(pos, end);
+      }
+      int c = b[i];
+      long letters = c < 64 ? ESCAPE_LETTERS_LOW : ESCAPE_LETTERS_HIGH;
+      if (c < 0 || ((letters >>> c) & 1) == 0) {
+        return false;
+      }
+      unicode |= c == 'u';
+    }
+    return !unicode || checkUnicodeEscapes(pos, end);
+  }
+
+  /** The rare second look at a block with a {@code \\u} escape: four hex digits must follow each. */
+  private boolean checkUnicodeEscapes(int pos, int end) {
+    long escaped = escapedBits[(pos - base) >>> 6];
+    byte[] b = frame;
+    while (escaped != 0) {
+      int i = pos + Long.numberOfTrailingZeros(escaped);
+      escaped &= escaped - 1;
+      if (i < end && b[i] == 'u'
+          && (i + 4 >= end || (hexValue(b[i + 1]) | hexValue(b[i + 2]) | hexValue(b[i + 3]) | hexValue(b[i + 4])) < 0)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static long hasZeroByte(long v) {
@@ -735,7 +943,7 @@ public final class FrameDecoder {
   private static int skipWhitespace(byte[] b, int p, int end) {
     while (p < end) {
       byte c = b[p];
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t')) { // most often the first test decides
         break;
       }
       p++;

@@ -12,18 +12,23 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.gen.ByteBuffer;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 
 /**
- * Extracting root uid + ts from 2,000 generated ~2 KB frames held in memory, whole frame scanned:
- * our decoder against Jackson streaming (the usual baseline). Run: {@code scripts/jmh DecoderBenchmark}.
+ * Extracting root uid + ts from 2,000 generated ~2 KB frames held in memory: our decoder's passes
+ * against Jackson streaming (the usual baseline). {@code path}: {@code exact} is the exact pass
+ * alone, {@code swar} and {@code vector} put the fast pass with that block scanner in front, and
+ * {@code -trust} stops once both root fields are found. Run: {@code scripts/jmh DecoderBenchmark}
+ * (the vector paths need JDK 21+ to be fast; on JDK 17 they are measured but slow).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,11 +41,15 @@ public class DecoderBenchmark {
   private byte[] data;
   private final int[] starts = new int[FRAMES];
   private final int[] lengths = new int[FRAMES];
-  private final FrameDecoder decoder = new FrameDecoder(1 << 20);
   private final JsonFactory jackson = new JsonFactory();
+  private FrameDecoder decoder;
+
+  @Param({"exact", "swar", "vector", "swar-trust", "vector-trust"})
+  public String path;
 
   @Setup
   public void setUp() {
+    decoder = decoder(path);
     GeneratorOptions o = new GeneratorOptions();
     o.count = FRAMES;
     FrameGenerator g = new FrameGenerator(o);
@@ -50,6 +59,14 @@ public class DecoderBenchmark {
       lengths[i] = g.next(buf) - 1;
     }
     data = java.util.Arrays.copyOf(buf.array(), buf.length());
+  }
+
+  /** A decoder for a {@code path} parameter. */
+  public static FrameDecoder decoder(String path) {
+    boolean trust = path.endsWith("-trust");
+    String scanner = trust ? path.substring(0, path.length() - "-trust".length()) : path;
+    BlockScanner s = scanner.equals("exact") ? null : BlockScanner.choose(BlockScanner.Choice.valueOf(scanner.toUpperCase(java.util.Locale.ROOT)));
+    return new FrameDecoder("uid", "ts", 1 << 20, s, trust);
   }
 
   /** Frames per benchmark op; bytes per op are about 2,080 × this. */

@@ -16,8 +16,17 @@ import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.JacksonReference;
 
+/**
+ * The decoder against Jackson. This class tests the exact pass alone; its subclasses run every test
+ * again with the fast pass in front ({@link SwarFrameDecoderTest}, {@link VectorFrameDecoderTest}).
+ */
 class FrameDecoderTest {
-  private final FrameDecoder decoder = new FrameDecoder(1 << 20);
+  private final FrameDecoder decoder = newDecoder(1 << 20);
+
+  /** The decoder under test; the exact pass alone here. */
+  FrameDecoder newDecoder(int maxFrameBytes) {
+    return new FrameDecoder("uid", "ts", maxFrameBytes, null, false);
+  }
 
   @Test
   void agreesWithJacksonOnGeneratedFramesWithEveryFault() {
@@ -244,7 +253,7 @@ class FrameDecoderTest {
 
   @Test
   void framesOverTheLimitAreRejected() {
-    FrameDecoder small = new FrameDecoder(32);
+    FrameDecoder small = newDecoder(32);
     byte[] ok = "{\"uid\":\"u\",\"ts\":1}".getBytes(StandardCharsets.UTF_8);
     assertTrue(small.decode(ok, 0, ok.length));
     byte[] big = ("{\"uid\":\"u\",\"ts\":1,\"pad\":\"" + "x".repeat(40) + "\"}").getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,280 @@
+package uniqcount.cli;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import uniqcount.frame.BlockScanner;
+import uniqcount.frame.FrameDecoder;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.source.InputException;
+
+/**
+ * {@code uniqcount bench}: how fast this machine runs uniqcount. Generates challenge-shaped frames
+ * (or takes a file), measures each JSON decoder path alone on data in memory, then runs {@code
+ * count} end to end in child JVMs (so each has its own peak RSS), and prints one table of
+ * frames/s, MB/s, peak RSS and the JSON decoder's share. Candidates are interleaved round by round
+ * and the median is reported, because a shared machine is noisy.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Measure this machine: each JSON decoder path alone (data in memory, one thread), then 'count' end to end",
+        "in child JVMs (file -> results, all six windows). Prints frames/s, MB/s, peak RSS and the decoder's share.",
+        "Uses the JVM and options it runs on (bin/uniqcount honours JAVA_HOME)."})
+final class BenchCommand implements Callable<Integer> {
+  private final Io io;
+
+  @Option(names = {"-c", "--frames"}, paramLabel = "N", defaultValue = "300000", description = "Frames to generate, ~2 KB each (default: ${DEFAULT-VALUE}).")
+  long frames;
+
+  @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Measure this JSON-lines file instead of generated frames (uncompressed; decode-only reads at most 1.5 GB of it).")
+  String input;
+
+  @Option(names = "--threads", paramLabel = "LIST", defaultValue = "1,2", split = ",", description = "Worker threads of the end-to-end runs (default: ${DEFAULT-VALUE}).")
+  List<Integer> threads;
+
+  @Option(names = "--counter", paramLabel = "KIND", defaultValue = "hll", description = "Counter of the end-to-end runs (default: ${DEFAULT-VALUE}).")
+  String counter;
+
+  @Option(names = "--rounds", paramLabel = "N", defaultValue = "5", description = "Decode-only rounds; the median is reported (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "End-to-end runs per configuration; the median is reported (default: ${DEFAULT-VALUE}).")
+  int runs;
+
+  @Option(names = "--decode-only", description = "Skip the end-to-end runs.")
+  boolean decodeOnly;
+
+  @Option(names = "--keep", description = "Keep the generated file (its path is printed).")
+  boolean keep;
+
+  BenchCommand(Io io) {
+    this.io = io;
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    if (frames < 1000 || rounds < 1 || runs < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
+      throw new IllegalArgumentException("--frames must be >= 1000, --rounds and --runs >= 1, --threads 1..256");
+    }
+    Path file;
+    boolean generated = input == null;
+    if (generated) {
+      file = Files.createTempFile("uniqcount-bench-", ".jsonl");
+      io.err.printf(Locale.ROOT, "bench: generating %,d frames to %s%n", frames, file);
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+        new FrameGenerator(benchData(frames)).writeAll(out);
+      }
+    } else {
+      file = Paths.get(input);
+      if (!Files.isRegularFile(file)) {
+        throw new InputException("--input " + input + ": not a readable file");
+      }
+    }
+    try {
+      BlockScanner auto = BlockScanner.choose(BlockScanner.Choice.AUTO);
+      io.out.printf(Locale.ROOT, "uniqcount bench: %s, %.1f MB; JDK %s (%s), %d cores; scanner auto = %s%n",
+          generated ? String.format(Locale.ROOT, "%,d generated frames", frames) : file, Files.size(file) / 1e6,
+          Runtime.version(), System.getProperty("java.home"), Runtime.getRuntime().availableProcessors(), BlockScanner.name(auto));
+      Map<String, Double> decodeRates = decodeOnly(file, auto);
+      if (!decodeOnly) {
+        endToEnd(file, decodeRates);
+      }
+    } finally {
+      if (generated && !keep) {
+        Files.deleteIfExists(file);
+      } else if (generated) {
+        io.out.println("kept " + file);
+      }
+    }
+    return 0;
+  }
+
+  /** Challenge-shaped: ~2 KB frames, 1,000 per second, 100,000 users, a little of every fault. */
+  static GeneratorOptions benchData(long count) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = count;
+    o.delaySec = 20;
+    o.delayPercent = 0.1;
+    o.bitflipProb = 0.0001;
+    o.stringTsProb = 0.05;
+    o.badProb = 0.001;
+    o.dupProb = 0.01;
+    o.dialectProb = 0.01;
+    return o;
+  }
+
+  /** Each decoder path over the frames in memory, one thread; returns frames/s by path. */
+  private Map<String, Double> decodeOnly(Path file, BlockScanner auto) throws IOException {
+    byte[] data;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      data = in.readNBytes((int) Math.min(Files.size(file), 1_500_000_000L));
+    }
+    int[] starts = new int[1024];
+    int[] lengths = new int[1024];
+    int n = 0;
+    for (int p = 0; p < data.length; ) {
+      int nl = p;
+      while (nl < data.length && data[nl] != '\n') {
+        nl++;
+      }
+      if (nl == data.length) {
+        break; // the last, incomplete line of a cut file
+      }
+      if (n == starts.length) {
+        starts = Arrays.copyOf(starts, n * 2);
+        lengths = Arrays.copyOf(lengths, n * 2);
+      }
+      starts[n] = p;
+      lengths[n++] = nl - p;
+      p = nl + 1;
+    }
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += lengths[i] + 1;
+    }
+    Map<String, FrameDecoder> paths = new LinkedHashMap<>();
+    String autoName = BlockScanner.name(auto);
+    paths.put("exact", new FrameDecoder("uid", "ts", 1 << 20, null, false));
+    paths.put("swar", new FrameDecoder("uid", "ts", 1 << 20, BlockScanner.choose(BlockScanner.Choice.SWAR), false));
+    if (auto != null) {
+      paths.put(autoName, new FrameDecoder("uid", "ts", 1 << 20, auto, false));
+    }
+    paths.put(autoName + "+trust", new FrameDecoder("uid", "ts", 1 << 20, auto, true));
+    Map<String, long[]> nanos = new LinkedHashMap<>();
+    paths.keySet().forEach(k -> nanos.put(k, new long[rounds]));
+    long sink = 0;
+    for (int r = -1; r < rounds; r++) { // round -1 warms up
+      for (Map.Entry<String, FrameDecoder> e : paths.entrySet()) {
+        FrameDecoder d = e.getValue();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+          if (d.decode(data, starts[i], lengths[i])) {
+            sink += d.uidHash() ^ d.timestampSec();
+          }
+        }
+        long t = System.nanoTime() - t0;
+        if (r >= 0) {
+          nanos.get(e.getKey())[r] = t;
+        }
+      }
+    }
+    io.out.printf(Locale.ROOT, "%ndecode only: %,d frames (%.1f MB) in memory, one thread, median of %d rounds (checksum %x)%n",
+        n, bytes / 1e6, rounds, sink & 0xfff);
+    io.out.printf(Locale.ROOT, "  %-18s %12s %10s %10s%n", "path", "frames/s", "MB/s", "ns/frame");
+    Map<String, Double> rates = new HashMap<>();
+    for (Map.Entry<String, long[]> e : nanos.entrySet()) {
+      long median = median(e.getValue());
+      double seconds = median / 1e9;
+      rates.put(e.getKey(), n / seconds);
+      io.out.printf(Locale.ROOT, "  %-18s %,12.0f %,10.0f %10.0f%n", e.getKey(), n / seconds, bytes / seconds / 1e6, (double) median / n);
+    }
+    rates.put("auto", rates.get(autoName));
+    rates.put("auto+trust", rates.get(autoName + "+trust"));
+    return rates;
+  }
+
+  /** {@code count} in child JVMs, interleaved; prints the median of each configuration. */
+  private void endToEnd(Path file, Map<String, Double> decodeRates) throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>();
+    jvm.add(ProcessHandle.current().info().command().orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
+        jvm.add(arg);
+      }
+    }
+    jvm.add("-cp");
+    jvm.add(System.getProperty("java.class.path"));
+    jvm.add(Main.class.getName());
+    List<String[]> configs = new ArrayList<>();
+    for (int t : threads) {
+      configs.add(new String[] {Integer.toString(t), "validate"});
+      configs.add(new String[] {Integer.toString(t), "trust"});
+    }
+    Map<String, List<Map<String, String>>> results = new LinkedHashMap<>();
+    for (int run = 0; run < runs; run++) {
+      for (String[] c : configs) {
+        List<String> cmd = new ArrayList<>(jvm);
+        cmd.addAll(List.of("count", "--input", file.toString(), "--threads", c[0], "--counter", counter, "--stats-interval", "0"));
+        if (c[1].equals("trust")) {
+          cmd.add("--trust-input");
+        }
+        results.computeIfAbsent(c[0] + " " + c[1], k -> new ArrayList<>()).add(runCount(cmd));
+      }
+    }
+    io.out.printf(Locale.ROOT, "%nend to end: count --input FILE --counter %s (all six windows, results to a discarded stdout), median of %d runs%n", counter, runs);
+    io.out.printf(Locale.ROOT, "  %-7s %-8s %-18s %12s %9s %8s %12s %13s%n",
+        "threads", "mode", "scanner", "frames/s", "MB/s", "rss_mb", "decode_share", "json_vs_alone");
+    for (Map.Entry<String, List<Map<String, String>>> e : results.entrySet()) {
+      List<Map<String, String>> rs = e.getValue();
+      rs.sort((a, b) -> Double.compare(Double.parseDouble(a.get("frames_per_s")), Double.parseDouble(b.get("frames_per_s"))));
+      Map<String, String> m = rs.get(rs.size() / 2);
+      String[] c = e.getKey().split(" ");
+      double fps = Double.parseDouble(m.get("frames_per_s"));
+      Double alone = decodeRates.get(c[1].equals("trust") ? "auto+trust" : "auto");
+      // Time per frame decoding alone over time per frame per worker thread in the pipeline.
+      double jsonShare = alone == null ? Double.NaN : fps / Integer.parseInt(c[0]) / alone;
+      io.out.printf(Locale.ROOT, "  %-7s %-8s %-18s %,12.0f %,9.0f %8s %12s %13.2f%n", c[0], c[1], m.get("scanner"),
+          fps, Double.parseDouble(m.get("mb_per_s")), m.get("peak_rss_mb"), m.get("decode_share"), jsonShare);
+    }
+    io.out.println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
+    io.out.println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
+  }
+
+  /** Runs one child {@code count} and returns its final stats line as key=value pairs. */
+  private Map<String, String> runCount(List<String> cmd) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Process p = pb.start();
+    String done = null;
+    StringBuilder all = new StringBuilder();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        all.append(line).append('\n');
+        if (line.startsWith("uniqcount: done ")) {
+          done = line.substring("uniqcount: done ".length());
+        }
+      }
+    }
+    int status = p.waitFor();
+    if (status != 0 || done == null) {
+      throw new UserError("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + all);
+    }
+    Map<String, String> m = new HashMap<>();
+    for (String kv : done.split(" ")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        m.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    }
+    io.err.printf(Locale.ROOT, "bench: %s thread(s)%s: %s frames/s%n", cmd.get(cmd.indexOf("--threads") + 1),
+        cmd.contains("--trust-input") ? " trusted" : "", m.get("frames_per_s"));
+    return m;
+  }
+
+  private static long median(long[] values) {
+    long[] v = values.clone();
+    Arrays.sort(v);
+    return v[v.length / 2];
+  }
+}
