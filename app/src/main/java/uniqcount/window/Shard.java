@@ -155,8 +155,23 @@ public final class Shard {
     }
   }
 
-  private static int indexOfNewline(byte[] b, int from, int end) {
-    for (int i = from; i < end; i++) {
+  private static final java.lang.invoke.VarHandle LONG_LE =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final long NEWLINES = 0x0a0a0a0a0a0a0a0aL;
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+
+  /** The next '\n' at or after {@code from}, or {@code end}; eight bytes per step (SWAR). */
+  static int indexOfNewline(byte[] b, int from, int end) {
+    int i = from;
+    for (; i + 8 <= end; i += 8) {
+      long x = (long) LONG_LE.get(b, i) ^ NEWLINES;
+      long zero = (x - ONES) & ~x & HIGHS; // the lowest flagged byte is always a true '\n'
+      if (zero != 0) {
+        return i + (Long.numberOfTrailingZeros(zero) >>> 3);
+      }
+    }
+    for (; i < end; i++) {
       if (b[i] == '\n') {
         return i;
       }
