@@ -44,10 +44,10 @@ import uniqcount.source.InputException;
 final class BenchCommand implements Callable<Integer> {
   private final Io io;
 
-  @Option(names = {"-c", "--frames"}, paramLabel = "N", defaultValue = "300000", description = "Frames to generate, ~2 KB each (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-c", "--frames"}, paramLabel = "N", defaultValue = "1000000", description = "Frames to generate, ~2 KB each, to a temporary file (default: ${DEFAULT-VALUE}, ~2 GB; fewer make the end-to-end runs mostly JIT warm-up).")
   long frames;
 
-  @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Measure this JSON-lines file instead of generated frames (uncompressed; decode-only reads at most 1.5 GB of it).")
+  @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Measure this JSON-lines file instead of generated frames (uncompressed; decode-only reads as much as a third of the heap holds).")
   String input;
 
   @Option(names = "--threads", paramLabel = "LIST", defaultValue = "1,2", split = ",", description = "Worker threads of the end-to-end runs (default: ${DEFAULT-VALUE}).")
@@ -67,6 +67,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--keep", description = "Keep the generated file (its path is printed).")
   boolean keep;
+
+  @Option(names = "--kafka", description = "Also from Kafka: start the embedded broker (as demo does), write the frames to a topic of --partitions, "
+      + "then time a bare consumer reading it and 'count --topic' (each a child JVM, start to exit; count's --exit-on-idle wait taken off).")
+  boolean kafka;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "Partitions of the --kafka topic (default: ${DEFAULT-VALUE}).")
+  int partitions;
 
   BenchCommand(Io io) {
     this.io = io;
@@ -100,6 +107,9 @@ final class BenchCommand implements Callable<Integer> {
       if (!decodeOnly) {
         endToEnd(file, decodeRates);
       }
+      if (kafka) {
+        fromKafka(file);
+      }
     } finally {
       if (generated && !keep) {
         Files.deleteIfExists(file);
@@ -128,7 +138,13 @@ final class BenchCommand implements Callable<Integer> {
   private Map<String, Double> decodeOnly(Path file, BlockScanner auto) throws IOException {
     byte[] data;
     try (java.io.InputStream in = Files.newInputStream(file)) {
-      data = in.readNBytes((int) Math.min(Files.size(file), 1_500_000_000L));
+      // As much as a third of the heap holds (the default launcher heap is 512 MB), at most 1.5 GB.
+      long limit = Math.min(1_500_000_000L, Runtime.getRuntime().maxMemory() / 3);
+      data = new byte[(int) Math.min(Files.size(file), limit)];
+      int n = in.readNBytes(data, 0, data.length);
+      if (n < data.length) {
+        data = Arrays.copyOf(data, n);
+      }
     }
     int[] starts = new int[1024];
     int[] lengths = new int[1024];
@@ -194,8 +210,8 @@ final class BenchCommand implements Callable<Integer> {
     return rates;
   }
 
-  /** {@code count} in child JVMs, interleaved; prints the median of each configuration. */
-  private void endToEnd(Path file, Map<String, Double> decodeRates) throws IOException, InterruptedException {
+  /** The command line that starts a child JVM like this one, up to (without) the main class. */
+  private static List<String> childJvm() {
     List<String> jvm = new ArrayList<>();
     jvm.add(ProcessHandle.current().info().command().orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -205,6 +221,12 @@ final class BenchCommand implements Callable<Integer> {
     }
     jvm.add("-cp");
     jvm.add(System.getProperty("java.class.path"));
+    return jvm;
+  }
+
+  /** {@code count} in child JVMs, interleaved; prints the median of each configuration. */
+  private void endToEnd(Path file, Map<String, Double> decodeRates) throws IOException, InterruptedException {
+    List<String> jvm = childJvm();
     jvm.add(Main.class.getName());
     List<String[]> configs = new ArrayList<>();
     for (int t : threads) {
@@ -239,6 +261,89 @@ final class BenchCommand implements Callable<Integer> {
     }
     io.out.println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
     io.out.println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
+  }
+
+  /**
+   * A bare consumer against {@code count --topic} on the same topic, interleaved, each a child JVM
+   * timed from start to exit; count's idle wait before it exits is taken off its time.
+   */
+  private void fromKafka(Path file) throws IOException, InterruptedException {
+    String topic = "bench-frames";
+    long records;
+    try (uniqcount.testkit.EmbeddedKafka broker = uniqcount.testkit.EmbeddedKafka.start()) {
+      uniqcount.kafka.KafkaSettings settings = uniqcount.kafka.KafkaSettings.of(broker.bootstrapServers(), null, List.of());
+      try (uniqcount.kafka.KafkaAdmin admin = new uniqcount.kafka.KafkaAdmin(settings, java.time.Duration.ofSeconds(15))) {
+        admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
+      }
+      io.err.println("bench: writing the frames to topic " + topic + " (lz4)");
+      records = 0;
+      try (uniqcount.kafka.KafkaFrameWriter out = new uniqcount.kafka.KafkaFrameWriter(settings, topic, "lz4");
+          java.io.InputStream in = Files.newInputStream(file)) {
+        byte[] piece = new byte[1 << 20];
+        for (int n = in.read(piece); n > 0; n = in.read(piece)) {
+          out.write(piece, 0, n); // one record per line
+          for (int i = 0; i < n; i++) {
+            records += piece[i] == '\n' ? 1 : 0;
+          }
+        }
+      }
+      String idle = "1s";
+      double idleSeconds = 1.0;
+      List<Double> bare = new ArrayList<>();
+      Map<String, List<Double>> counted = new LinkedHashMap<>();
+      for (int run = 0; run < runs; run++) {
+        List<String> cmd = childJvm();
+        cmd.addAll(List.of(uniqcount.kafka.BareConsumer.class.getName(), broker.bootstrapServers(), topic, Long.toString(records)));
+        bare.add(timeChild(cmd));
+        for (int t : threads) {
+          for (boolean trust : new boolean[] {false, true}) {
+            List<String> c = childJvm();
+            c.addAll(List.of(Main.class.getName(), "count", "--bootstrap-servers", broker.bootstrapServers(), "--topic", topic,
+                "--group", "bench-" + run + "-" + t + "-" + trust, "--exit-on-idle", idle, "--threads", Integer.toString(t),
+                "--counter", counter, "--stats-interval", "0"));
+            if (trust) {
+              c.add("--trust-input");
+            }
+            String label = "count --threads " + t + (trust ? " --trust-input" : "");
+            counted.computeIfAbsent(label, k -> new ArrayList<>()).add(timeChild(c) - idleSeconds);
+          }
+        }
+      }
+      double bareMedian = medianOf(bare);
+      io.out.printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (lz4) on the embedded broker, sharing the cores;"
+          + " child JVMs timed start to exit, median of %d runs%n", records, partitions, runs);
+      io.out.printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
+      io.out.printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
+      for (Map.Entry<String, List<Double>> e : counted.entrySet()) {
+        double m = medianOf(e.getValue());
+        io.out.printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
+      }
+    }
+  }
+
+  /** Runs a child JVM to its exit (stdout discarded, stderr kept for a failure); returns seconds. */
+  private double timeChild(List<String> cmd) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Path err = Files.createTempFile("uniqcount-bench-", ".err");
+    pb.redirectError(err.toFile());
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    int status = p.waitFor();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    String stderr = Files.readString(err);
+    Files.deleteIfExists(err);
+    if (status != 0) {
+      throw new UserError("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + stderr);
+    }
+    io.err.printf(Locale.ROOT, "bench: %s: %.2f s%n", cmd.contains("count") ? "count --threads " + cmd.get(cmd.indexOf("--threads") + 1) + (cmd.contains("--trust-input") ? " --trust-input" : "") : "bare consumer", seconds);
+    return seconds;
+  }
+
+  private static double medianOf(List<Double> values) {
+    List<Double> v = new ArrayList<>(values);
+    v.sort(null);
+    return v.get(v.size() / 2);
   }
 
   /** Runs one child {@code count} and returns its final stats line as key=value pairs. */
