@@ -236,6 +236,29 @@ class CountEndToEndTest {
   }
 
   @Test
+  void everyScannerAndTrustedInputGiveTheSameCountsOnValidFrames() throws IOException {
+    GeneratorOptions o = segment("2016-07-11T13:39:44Z", 20_000, 100, 3000, 12);
+    o.badProb = 0; // trusting the input only differs on damaged frames
+    Path file = write("valid.jsonl", generate(o));
+    Cli.Run exact = Cli.run("count", "--input", file.toString(), "--stats-interval", "0", "--scanner", "exact");
+    assertEquals(0, exact.exit, exact.err);
+    assertTrue(exact.err.contains("scanner=exact "), exact.err);
+    Map<String, String> expected = latestValues(exact);
+    assertFalse(expected.isEmpty());
+    for (String[] extra : new String[][] {{"--scanner", "swar"}, {"--scanner", "vector"}, {"--scanner", "auto"},
+        {"--trust-input"}, {"--trust-input", "--scanner", "swar"}}) {
+      List<String> args = new java.util.ArrayList<>(List.of("count", "--input", file.toString(), "--stats-interval", "0"));
+      args.addAll(List.of(extra));
+      Cli.Run r = Cli.run(args.toArray(new String[0]));
+      assertEquals(0, r.exit, r.err);
+      assertEquals(expected, latestValues(r), String.join(" ", extra));
+    }
+    Cli.Run trusted = Cli.run("count", "--input", file.toString(), "--stats-interval", "0", "--trust-input");
+    assertTrue(trusted.err.contains("scanner=exact+trust "), trusted.err); // auto takes no fast pass when trusting
+    assertOneCleanErrorLine(Cli.run("count", "--scanner", "simd"), 2, "--scanner must be auto, swar, vector or exact");
+  }
+
+  @Test
   void statsCountRejectedFramesByReason() throws IOException {
     String input = "{\"uid\":\"a\",\"ts\":1468244384}\n\nnot json\n{\"uid\":\"b\"}\n{\"uid\":\"c\",\"ts\":1.5}\n{\"uid\":\"d\",\"ts\":1468244385\n";
     Cli.Run r = Cli.run(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), "count", "--stats-interval", "0", "--windows", "minute");
