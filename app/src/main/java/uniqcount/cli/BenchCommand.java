@@ -81,8 +81,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    if (frames < 1000 || rounds < 1 || runs < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
-      throw new IllegalArgumentException("--frames must be >= 1000, --rounds and --runs >= 1, --threads 1..256");
+    if (frames < 1000 || rounds < 1 || runs < 1 || partitions < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
+      throw new IllegalArgumentException("--frames must be >= 1000, --rounds, --runs and --partitions >= 1, --threads 1..256");
     }
     Path file;
     boolean generated = input == null;

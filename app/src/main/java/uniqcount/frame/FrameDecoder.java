@@ -199,7 +199,7 @@ public final class FrameDecoder {
     return scanner;
   }
 
-  /** Frames the fast pass handed to the exact pass (all rejected frames, and no others). */
+  /** Frames the fast pass handed to the exact pass: only frames that are then rejected, never an accepted one. */
   public long fallbacks() {
     return fallbacks;
   }
