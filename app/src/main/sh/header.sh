@@ -9,4 +9,4 @@ case "$version" in
   ""|1|9|1[0-9]|20) ;;
   *) vector="--add-modules=jdk.incubator.vector" ;;
 esac
-exec "$JAVA" ${UNIQCOUNT_JAVA_OPTS:--XX:+UseParallelGC -Xmx512m -XX:+ExitOnOutOfMemoryError} $vector -jar "$0" "$@"
+exec "$JAVA" ${UNIQCOUNT_JAVA_OPTS:--XX:+UseParallelGC -Xmx512m -XX:PerMethodTrapLimit=0 -XX:+ExitOnOutOfMemoryError} $vector -jar "$0" "$@"
