@@ -3,6 +3,7 @@ package uniqcount.cli;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,7 +26,12 @@ import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
+import uniqcount.kafka.BareConsumer;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.kafka.KafkaFrameWriter;
+import uniqcount.kafka.KafkaSettings;
 import uniqcount.source.InputException;
+import uniqcount.testkit.EmbeddedKafka;
 
 /**
  * {@code uniqcount bench}: how fast this machine runs uniqcount. Generates challenge-shaped frames
@@ -137,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
   /** Each decoder path over the frames in memory, one thread; returns frames/s by path. */
   private Map<String, Double> decodeOnly(Path file, BlockScanner auto) throws IOException {
     byte[] data;
-    try (java.io.InputStream in = Files.newInputStream(file)) {
+    try (InputStream in = Files.newInputStream(file)) {
       // As much as a third of the heap holds (the default launcher heap is 512 MB), at most 1.5 GB.
       long limit = Math.min(1_500_000_000L, Runtime.getRuntime().maxMemory() / 3);
       data = new byte[(int) Math.min(Files.size(file), limit)];
@@ -176,9 +183,11 @@ final class BenchCommand implements Callable<Integer> {
     if (auto != null) {
       paths.put(autoName, new FrameDecoder("uid", "ts", 1 << 20, auto, false));
     }
-    paths.put("exact+trust", new FrameDecoder("uid", "ts", 1 << 20, null, true)); // what auto uses with --trust-input
-    Map<String, long[]> nanos = new LinkedHashMap<>();
-    paths.keySet().forEach(k -> nanos.put(k, new long[rounds]));
+    BlockScanner autoTrusting = BlockScanner.choose(BlockScanner.Choice.AUTO, true);
+    String trustName = BlockScanner.name(autoTrusting) + "+trust";
+    paths.put(trustName, new FrameDecoder("uid", "ts", 1 << 20, autoTrusting, true));
+    Map<String, double[]> nanos = new LinkedHashMap<>();
+    paths.keySet().forEach(k -> nanos.put(k, new double[rounds]));
     long sink = 0;
     for (int r = -1; r < rounds; r++) { // round -1 warms up
       for (Map.Entry<String, FrameDecoder> e : paths.entrySet()) {
@@ -199,14 +208,14 @@ final class BenchCommand implements Callable<Integer> {
         n, bytes / 1e6, rounds, sink & 0xfff);
     io.out.printf(Locale.ROOT, "  %-18s %12s %10s %10s%n", "path", "frames/s", "MB/s", "ns/frame");
     Map<String, Double> rates = new HashMap<>();
-    for (Map.Entry<String, long[]> e : nanos.entrySet()) {
-      long median = median(e.getValue());
+    for (Map.Entry<String, double[]> e : nanos.entrySet()) {
+      double median = medianOf(e.getValue());
       double seconds = median / 1e9;
       rates.put(e.getKey(), n / seconds);
-      io.out.printf(Locale.ROOT, "  %-18s %,12.0f %,10.0f %10.0f%n", e.getKey(), n / seconds, bytes / seconds / 1e6, (double) median / n);
+      io.out.printf(Locale.ROOT, "  %-18s %,12.0f %,10.0f %10.0f%n", e.getKey(), n / seconds, bytes / seconds / 1e6, median / n);
     }
     rates.put("auto", rates.get(autoName));
-    rates.put("auto+trust", rates.get("exact+trust"));
+    rates.put("auto+trust", rates.get(trustName));
     return rates;
   }
 
@@ -270,30 +279,24 @@ final class BenchCommand implements Callable<Integer> {
   private void fromKafka(Path file) throws IOException, InterruptedException {
     String topic = "bench-frames";
     long records;
-    try (uniqcount.testkit.EmbeddedKafka broker = uniqcount.testkit.EmbeddedKafka.start()) {
-      uniqcount.kafka.KafkaSettings settings = uniqcount.kafka.KafkaSettings.of(broker.bootstrapServers(), null, List.of());
-      try (uniqcount.kafka.KafkaAdmin admin = new uniqcount.kafka.KafkaAdmin(settings, java.time.Duration.ofSeconds(15))) {
+    try (EmbeddedKafka broker = EmbeddedKafka.start()) {
+      KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers(), null, List.of());
+      try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
         admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
       }
       io.err.println("bench: writing the frames to topic " + topic + " (lz4)");
-      records = 0;
-      try (uniqcount.kafka.KafkaFrameWriter out = new uniqcount.kafka.KafkaFrameWriter(settings, topic, "lz4");
-          java.io.InputStream in = Files.newInputStream(file)) {
-        byte[] piece = new byte[1 << 20];
-        for (int n = in.read(piece); n > 0; n = in.read(piece)) {
-          out.write(piece, 0, n); // one record per line
-          for (int i = 0; i < n; i++) {
-            records += piece[i] == '\n' ? 1 : 0;
-          }
-        }
+      KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4"); // one record per line
+      try (out; InputStream in = Files.newInputStream(file)) {
+        in.transferTo(out);
       }
+      records = out.records();
       String idle = "1s";
       double idleSeconds = 1.0;
       List<Double> bare = new ArrayList<>();
       Map<String, List<Double>> counted = new LinkedHashMap<>();
       for (int run = 0; run < runs; run++) {
         List<String> cmd = childJvm();
-        cmd.addAll(List.of(uniqcount.kafka.BareConsumer.class.getName(), broker.bootstrapServers(), topic, Long.toString(records)));
+        cmd.addAll(List.of(BareConsumer.class.getName(), broker.bootstrapServers(), topic, Long.toString(records)));
         bare.add(timeChild(cmd));
         for (int t : threads) {
           for (boolean trust : new boolean[] {false, true}) {
@@ -341,9 +344,13 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private static double medianOf(List<Double> values) {
-    List<Double> v = new ArrayList<>(values);
-    v.sort(null);
-    return v.get(v.size() / 2);
+    return medianOf(values.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  private static double medianOf(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v[v.length / 2];
   }
 
   /** Runs one child {@code count} and returns its final stats line as key=value pairs. */
@@ -377,9 +384,5 @@ final class BenchCommand implements Callable<Integer> {
     return m;
   }
 
-  private static long median(long[] values) {
-    long[] v = values.clone();
-    Arrays.sort(v);
-    return v[v.length / 2];
-  }
+
 }

@@ -229,22 +229,19 @@ final class CountCommand implements Callable<Integer> {
         granularities);
     return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
         policy, early, interval, kafkaSettings, kafkaOptions.timeout(), kafka, outputTopic,
-        checkpoint, checkpointDuration(in), exactlyOnce, checkpointTopic,
-        // Trusting the input, the exact pass stops sooner than any fast pass (measured: docs/PERFORMANCE.md).
-        trustInput && scanner.equalsIgnoreCase("auto") ? null : blockScanner(scanner), trustInput);
+        checkpoint, checkpointDuration(in), exactlyOnce, checkpointTopic, blockScanner(scanner, trustInput), trustInput);
   }
 
-  /** The --scanner option: null for exact (no fast pass). */
-  static BlockScanner blockScanner(String kind) {
-    String k = kind.toLowerCase(Locale.ROOT);
+  /** The --scanner option: null for no fast pass. */
+  private static BlockScanner blockScanner(String kind, boolean trustInput) {
     BlockScanner.Choice choice;
     try {
-      choice = BlockScanner.Choice.valueOf(k.toUpperCase(Locale.ROOT));
+      choice = BlockScanner.Choice.valueOf(kind.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--scanner must be auto, swar, vector or exact, got '" + kind + "'");
     }
     try {
-      return BlockScanner.choose(choice);
+      return BlockScanner.choose(choice, trustInput);
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(e.getMessage());
     }

@@ -49,6 +49,18 @@ public abstract class BlockScanner {
    * insists and fails with a clear message when the Vector API is not available.
    */
   public static BlockScanner choose(Choice choice) {
+    return choose(choice, false);
+  }
+
+  /**
+   * As {@link #choose(Choice)}, for a decoder that trusts its input: then {@code AUTO} means no fast
+   * pass, because the exact pass stops sooner once it has the root fields (measured:
+   * docs/PERFORMANCE.md).
+   */
+  public static BlockScanner choose(Choice choice, boolean trustInput) {
+    if (choice == Choice.AUTO && trustInput) {
+      return null;
+    }
     if (choice == Choice.SWAR) {
       return new SwarBlockScanner();
     }

@@ -19,9 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
-import uniqcount.gen.ByteBuffer;
-import uniqcount.gen.FrameGenerator;
-import uniqcount.gen.GeneratorOptions;
 
 /**
  * Extracting root uid + ts from 2,000 generated ~2 KB frames held in memory: our decoder's passes
@@ -38,9 +35,7 @@ import uniqcount.gen.GeneratorOptions;
 @Measurement(iterations = 5, time = 2)
 public class DecoderBenchmark {
   private static final int FRAMES = 2000;
-  private byte[] data;
-  private final int[] starts = new int[FRAMES];
-  private final int[] lengths = new int[FRAMES];
+  private final InMemoryFrames frames = InMemoryFrames.generate(FRAMES);
   private final JsonFactory jackson = new JsonFactory();
   private FrameDecoder decoder;
 
@@ -50,15 +45,6 @@ public class DecoderBenchmark {
   @Setup
   public void setUp() {
     decoder = decoder(path);
-    GeneratorOptions o = new GeneratorOptions();
-    o.count = FRAMES;
-    FrameGenerator g = new FrameGenerator(o);
-    ByteBuffer buf = new ByteBuffer(FRAMES * 2200);
-    for (int i = 0; i < FRAMES; i++) {
-      starts[i] = buf.length();
-      lengths[i] = g.next(buf) - 1;
-    }
-    data = java.util.Arrays.copyOf(buf.array(), buf.length());
   }
 
   /** A decoder for a {@code path} parameter. */
@@ -73,13 +59,7 @@ public class DecoderBenchmark {
   @Benchmark
   @OperationsPerInvocation(FRAMES)
   public long uniqcountDecoder() {
-    long sum = 0;
-    for (int i = 0; i < FRAMES; i++) {
-      if (decoder.decode(data, starts[i], lengths[i])) {
-        sum += decoder.timestampSec() ^ decoder.uidHash();
-      }
-    }
-    return sum;
+    return frames.decodeAll(decoder);
   }
 
   @Benchmark
@@ -87,7 +67,7 @@ public class DecoderBenchmark {
   public long jacksonStreaming() throws IOException {
     long sum = 0;
     for (int i = 0; i < FRAMES; i++) {
-      try (JsonParser p = jackson.createParser(data, starts[i], lengths[i])) {
+      try (JsonParser p = jackson.createParser(frames.bytes, frames.starts[i], frames.lengths[i])) {
         p.nextToken();
         String uid = null;
         long ts = 0;

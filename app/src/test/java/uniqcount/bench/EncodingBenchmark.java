@@ -21,9 +21,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.frame.UidHash;
-import uniqcount.gen.ByteBuffer;
-import uniqcount.gen.FrameGenerator;
-import uniqcount.gen.GeneratorOptions;
 
 /**
  * The cost of JSON itself: the same 2,000 frames as JSON, as a length-prefixed binary encoding of
@@ -51,9 +48,7 @@ public class EncodingBenchmark {
   private static final byte[] UID = "uid".getBytes(StandardCharsets.UTF_8);
   private static final byte[] TS = "ts".getBytes(StandardCharsets.UTF_8);
 
-  private byte[] json;
-  private final int[] jsonStarts = new int[FRAMES];
-  private final int[] jsonLengths = new int[FRAMES];
+  private final InMemoryFrames json = InMemoryFrames.generate(FRAMES);
   private byte[] binary;
   private final int[] binaryStarts = new int[FRAMES];
   private byte[] fixed;
@@ -63,20 +58,11 @@ public class EncodingBenchmark {
 
   @Setup
   public void setUp() throws IOException {
-    GeneratorOptions o = new GeneratorOptions();
-    o.count = FRAMES;
-    FrameGenerator g = new FrameGenerator(o);
-    ByteBuffer buf = new ByteBuffer(FRAMES * 2200);
-    for (int i = 0; i < FRAMES; i++) {
-      jsonStarts[i] = buf.length();
-      jsonLengths[i] = g.next(buf) - 1;
-    }
-    json = java.util.Arrays.copyOf(buf.array(), buf.length());
     ObjectMapper mapper = new ObjectMapper();
     ByteArrayOutputStream bin = new ByteArrayOutputStream();
     ByteArrayOutputStream fix = new ByteArrayOutputStream();
     for (int i = 0; i < FRAMES; i++) {
-      JsonNode root = mapper.readTree(json, jsonStarts[i], jsonLengths[i]);
+      JsonNode root = mapper.readTree(json.bytes, json.starts[i], json.lengths[i]);
       binaryStarts[i] = bin.size();
       bin.write(encode(root));
       fixedStarts[i] = fix.size();
@@ -91,31 +77,19 @@ public class EncodingBenchmark {
     binary = bin.toByteArray();
     fixed = fix.toByteArray();
     System.out.printf("%nbytes per frame: JSON %.0f, length-prefixed binary %.0f, fixed uid+ts %.0f%n",
-        (double) json.length / FRAMES, (double) binary.length / FRAMES, (double) fixed.length / FRAMES);
+        (double) json.bytes.length / FRAMES, (double) binary.length / FRAMES, (double) fixed.length / FRAMES);
   }
 
   @Benchmark
   @OperationsPerInvocation(FRAMES)
   public long jsonWholeFrame() {
-    long sum = 0;
-    for (int i = 0; i < FRAMES; i++) {
-      if (exact.decode(json, jsonStarts[i], jsonLengths[i])) {
-        sum += exact.timestampSec() ^ exact.uidHash();
-      }
-    }
-    return sum;
+    return json.decodeAll(exact);
   }
 
   @Benchmark
   @OperationsPerInvocation(FRAMES)
   public long jsonTrusted() {
-    long sum = 0;
-    for (int i = 0; i < FRAMES; i++) {
-      if (trusting.decode(json, jsonStarts[i], jsonLengths[i])) {
-        sum += trusting.timestampSec() ^ trusting.uidHash();
-      }
-    }
-    return sum;
+    return json.decodeAll(trusting);
   }
 
   /** Walks the root object's entries, skipping every other value by its length. */
