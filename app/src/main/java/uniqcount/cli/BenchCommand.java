@@ -22,16 +22,17 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import uniqcount.UserException;
+import uniqcount.bench.BareConsumer;
+import uniqcount.broker.EmbeddedKafka;
+import uniqcount.engine.Job;
 import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
-import uniqcount.kafka.BareConsumer;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.kafka.KafkaFrameWriter;
 import uniqcount.kafka.KafkaSettings;
-import uniqcount.source.InputException;
-import uniqcount.testkit.EmbeddedKafka;
 
 /**
  * {@code uniqcount bench}: how fast this machine runs uniqcount. Generates challenge-shaped frames
@@ -49,7 +50,7 @@ import uniqcount.testkit.EmbeddedKafka;
         "in child JVMs (file -> results, all six windows). Prints frames/s, MB/s, peak RSS and the decoder's share.",
         "Uses the JVM and options it runs on (bin/uniqcount honours JAVA_HOME)."})
 final class BenchCommand implements Callable<Integer> {
-  private final Io io;
+  private final Job.Streams io;
 
   @Option(names = {"-c", "--frames"}, paramLabel = "N", defaultValue = "1000000", description = "Frames to generate, ~2 KB each, to a temporary file (default: ${DEFAULT-VALUE}, ~2 GB; fewer make the end-to-end runs mostly JIT warm-up).")
   long frames;
@@ -82,32 +83,32 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "Partitions of the --kafka topic (default: ${DEFAULT-VALUE}).")
   int partitions;
 
-  BenchCommand(Io io) {
+  BenchCommand(Job.Streams io) {
     this.io = io;
   }
 
   @Override
   public Integer call() throws IOException, InterruptedException {
     if (frames < 1000 || rounds < 1 || runs < 1 || partitions < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
-      throw new IllegalArgumentException("--frames must be >= 1000, --rounds, --runs and --partitions >= 1, --threads 1..256");
+      throw UserException.usage("--frames must be >= 1000, --rounds, --runs and --partitions >= 1, --threads 1..256");
     }
     Path file;
     boolean generated = input == null;
     if (generated) {
       file = Files.createTempFile("uniqcount-bench-", ".jsonl");
-      io.err.printf(Locale.ROOT, "bench: generating %,d frames to %s%n", frames, file);
+      io.err().printf(Locale.ROOT, "bench: generating %,d frames to %s%n", frames, file);
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
         new FrameGenerator(benchData(frames)).writeAll(out);
       }
     } else {
       file = Paths.get(input);
       if (!Files.isRegularFile(file)) {
-        throw new InputException("--input " + input + ": not a readable file");
+        throw UserException.failure("--input " + input + ": not a readable file");
       }
     }
     try {
       BlockScanner auto = BlockScanner.choose(BlockScanner.Choice.AUTO);
-      io.out.printf(Locale.ROOT, "uniqcount bench: %s, %.1f MB; JDK %s (%s), %d cores; scanner auto = %s%n",
+      io.out().printf(Locale.ROOT, "uniqcount bench: %s, %.1f MB; JDK %s (%s), %d cores; scanner auto = %s%n",
           generated ? String.format(Locale.ROOT, "%,d generated frames", frames) : file, Files.size(file) / 1e6,
           Runtime.version(), System.getProperty("java.home"), Runtime.getRuntime().availableProcessors(), BlockScanner.name(auto));
       Map<String, Double> decodeRates = decodeOnly(file, auto);
@@ -121,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
       if (generated && !keep) {
         Files.deleteIfExists(file);
       } else if (generated) {
-        io.out.println("kept " + file);
+        io.out().println("kept " + file);
       }
     }
     return 0;
@@ -204,15 +205,15 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
     }
-    io.out.printf(Locale.ROOT, "%ndecode only: %,d frames (%.1f MB) in memory, one thread, median of %d rounds (checksum %x)%n",
+    io.out().printf(Locale.ROOT, "%ndecode only: %,d frames (%.1f MB) in memory, one thread, median of %d rounds (checksum %x)%n",
         n, bytes / 1e6, rounds, sink & 0xfff);
-    io.out.printf(Locale.ROOT, "  %-18s %12s %10s %10s%n", "path", "frames/s", "MB/s", "ns/frame");
+    io.out().printf(Locale.ROOT, "  %-18s %12s %10s %10s%n", "path", "frames/s", "MB/s", "ns/frame");
     Map<String, Double> rates = new HashMap<>();
     for (Map.Entry<String, double[]> e : nanos.entrySet()) {
       double median = medianOf(e.getValue());
       double seconds = median / 1e9;
       rates.put(e.getKey(), n / seconds);
-      io.out.printf(Locale.ROOT, "  %-18s %,12.0f %,10.0f %10.0f%n", e.getKey(), n / seconds, bytes / seconds / 1e6, median / n);
+      io.out().printf(Locale.ROOT, "  %-18s %,12.0f %,10.0f %10.0f%n", e.getKey(), n / seconds, bytes / seconds / 1e6, median / n);
     }
     rates.put("auto", rates.get(autoName));
     rates.put("auto+trust", rates.get(trustName));
@@ -253,8 +254,8 @@ final class BenchCommand implements Callable<Integer> {
         results.computeIfAbsent(c[0] + " " + c[1], k -> new ArrayList<>()).add(runCount(cmd));
       }
     }
-    io.out.printf(Locale.ROOT, "%nend to end: count --input FILE --counter %s (all six windows, results to a discarded stdout), median of %d runs%n", counter, runs);
-    io.out.printf(Locale.ROOT, "  %-7s %-8s %-18s %12s %9s %8s %12s %13s%n",
+    io.out().printf(Locale.ROOT, "%nend to end: count --input FILE --counter %s (all six windows, results to a discarded stdout), median of %d runs%n", counter, runs);
+    io.out().printf(Locale.ROOT, "  %-7s %-8s %-18s %12s %9s %8s %12s %13s%n",
         "threads", "mode", "scanner", "frames/s", "MB/s", "rss_mb", "decode_share", "json_vs_alone");
     for (Map.Entry<String, List<Map<String, String>>> e : results.entrySet()) {
       List<Map<String, String>> rs = e.getValue();
@@ -265,11 +266,11 @@ final class BenchCommand implements Callable<Integer> {
       Double alone = decodeRates.get(c[1].equals("trust") ? "auto+trust" : "auto");
       // Time per frame decoding alone over time per frame per worker thread in the pipeline.
       double jsonShare = alone == null ? Double.NaN : fps / Integer.parseInt(c[0]) / alone;
-      io.out.printf(Locale.ROOT, "  %-7s %-8s %-18s %,12.0f %,9.0f %8s %12s %13.2f%n", c[0], c[1], m.get("scanner"),
+      io.out().printf(Locale.ROOT, "  %-7s %-8s %-18s %,12.0f %,9.0f %8s %12s %13.2f%n", c[0], c[1], m.get("scanner"),
           fps, Double.parseDouble(m.get("mb_per_s")), m.get("peak_rss_mb"), m.get("decode_share"), jsonShare);
     }
-    io.out.println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
-    io.out.println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
+    io.out().println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
+    io.out().println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
   }
 
   /**
@@ -284,7 +285,7 @@ final class BenchCommand implements Callable<Integer> {
       try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
         admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
       }
-      io.err.println("bench: writing the frames to topic " + topic + " (lz4)");
+      io.err().println("bench: writing the frames to topic " + topic + " (lz4)");
       KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4"); // one record per line
       try (out; InputStream in = Files.newInputStream(file)) {
         in.transferTo(out);
@@ -313,13 +314,13 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
       double bareMedian = medianOf(bare);
-      io.out.printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (lz4) on the embedded broker, sharing the cores;"
+      io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (lz4) on the embedded broker, sharing the cores;"
           + " child JVMs timed start to exit, median of %d runs%n", records, partitions, runs);
-      io.out.printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
-      io.out.printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
+      io.out().printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
+      io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
       for (Map.Entry<String, List<Double>> e : counted.entrySet()) {
         double m = medianOf(e.getValue());
-        io.out.printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
+        io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
       }
     }
   }
@@ -337,9 +338,9 @@ final class BenchCommand implements Callable<Integer> {
     String stderr = Files.readString(err);
     Files.deleteIfExists(err);
     if (status != 0) {
-      throw new UserError("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + stderr);
+      throw UserException.failure("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + stderr);
     }
-    io.err.printf(Locale.ROOT, "bench: %s: %.2f s%n", cmd.contains("count") ? "count --threads " + cmd.get(cmd.indexOf("--threads") + 1) + (cmd.contains("--trust-input") ? " --trust-input" : "") : "bare consumer", seconds);
+    io.err().printf(Locale.ROOT, "bench: %s: %.2f s%n", cmd.contains("count") ? "count --threads " + cmd.get(cmd.indexOf("--threads") + 1) + (cmd.contains("--trust-input") ? " --trust-input" : "") : "bare consumer", seconds);
     return seconds;
   }
 
@@ -370,7 +371,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     int status = p.waitFor();
     if (status != 0 || done == null) {
-      throw new UserError("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + all);
+      throw UserException.failure("a bench run failed (exit " + status + "): " + String.join(" ", cmd) + "\n" + all);
     }
     Map<String, String> m = new HashMap<>();
     for (String kv : done.split(" ")) {
@@ -379,7 +380,7 @@ final class BenchCommand implements Callable<Integer> {
         m.put(kv.substring(0, eq), kv.substring(eq + 1));
       }
     }
-    io.err.printf(Locale.ROOT, "bench: %s thread(s)%s: %s frames/s%n", cmd.get(cmd.indexOf("--threads") + 1),
+    io.err().printf(Locale.ROOT, "bench: %s thread(s)%s: %s frames/s%n", cmd.get(cmd.indexOf("--threads") + 1),
         cmd.contains("--trust-input") ? " trusted" : "", m.get("frames_per_s"));
     return m;
   }

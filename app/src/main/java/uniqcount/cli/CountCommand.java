@@ -1,7 +1,9 @@
 package uniqcount.cli;
 
+import java.nio.file.Paths;
 import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -10,16 +12,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import uniqcount.UserException;
 import uniqcount.count.CounterSpec;
+import uniqcount.engine.Job;
+import uniqcount.engine.JobConfig;
 import uniqcount.frame.BlockScanner;
-import uniqcount.kafka.KafkaSettings;
-import uniqcount.source.KafkaFrameSource;
+import uniqcount.window.Clock;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
-/** {@code uniqcount count}: the main job. Parses and validates options, then runs a {@link CountJob}. */
+/** {@code uniqcount count}: the main job. Validates the options into a {@link JobConfig} and runs a {@link Job}. */
 @Command(
     name = "count",
     mixinStandardHelpOptions = true,
@@ -30,7 +36,7 @@ import uniqcount.window.Granularity;
       "Reads JSON lines from files (plain or gzip) or stdin, or records from a Kafka topic."
     })
 final class CountCommand implements Callable<Integer> {
-  private final Io io;
+  private final Job.Streams io;
 
   @Option(names = {"-i", "--input"}, paramLabel = "PATH", description = "Input file, glob (quote it) or - for stdin; repeatable. Default: stdin (unless --topic).")
   List<String> inputs = new ArrayList<>();
@@ -126,18 +132,18 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
   String statsInterval;
 
-  CountCommand(Io io) {
+  CountCommand(Job.Streams io) {
     this.io = io;
   }
 
   @Override
-  public Integer call() throws Exception {
-    CountJob job = new CountJob(config(), io);
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+  public Integer call() {
+    Job job = new Job(config(), io, Clock.SYSTEM);
+    CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       job.requestStop();
       try {
-        done.await(15_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        done.await(15_000, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -156,112 +162,133 @@ final class CountCommand implements Callable<Integer> {
   }
 
   /** Validates every option into an immutable config before anything starts. */
-  CountConfig config() {
-    EnumSet<Granularity> granularities = Granularity.parseList(windows);
-    ZoneId zoneId;
+  JobConfig config() {
     try {
-      zoneId = ZoneId.of(zone);
-    } catch (DateTimeException e) {
-      throw new IllegalArgumentException("--zone: unknown time zone '" + zone + "' (e.g. UTC, Europe/Zurich, +02:00)");
+      return validate();
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage(e.getMessage());
     }
-    CounterSpec spec;
+  }
+
+  private JobConfig validate() {
+    JobConfig.Builder b = JobConfig.builder();
+    EnumSet<Granularity> granularities = Granularity.parseList(windows);
+    b.windows(granularities);
+    try {
+      b.zone(ZoneId.of(zone));
+    } catch (DateTimeException e) {
+      throw UserException.usage("--zone: unknown time zone '" + zone + "' (e.g. UTC, Europe/Zurich, +02:00)");
+    }
     switch (counter.toLowerCase(Locale.ROOT)) {
       case "exact":
-        spec = CounterSpec.exact();
+        b.counter(CounterSpec.exact());
         break;
       case "hll":
-        spec = CounterSpec.hll(precision);
+        b.counter(CounterSpec.hll(precision));
         break;
       default:
-        throw new IllegalArgumentException("--counter must be hll or exact, got '" + counter + "'");
+        throw UserException.usage("--counter must be hll or exact, got '" + counter + "'");
     }
     int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     if (n < 1 || n > 256) {
-      throw new IllegalArgumentException("--threads must be between 1 and 256, got " + n);
+      throw UserException.usage("--threads must be between 1 and 256, got " + n);
     }
+    b.threads(n);
     if (uidField.isEmpty() || tsField.isEmpty() || uidField.equals(tsField)) {
-      throw new IllegalArgumentException("--uid-field and --ts-field must be non-empty and different");
+      throw UserException.usage("--uid-field and --ts-field must be non-empty and different");
     }
+    b.fields(uidField, tsField);
     if (maxFrameBytes < 16 || maxFrameBytes > (1 << 28)) {
-      throw new IllegalArgumentException("--max-frame-bytes must be between 16 and 268435456, got " + maxFrameBytes);
+      throw UserException.usage("--max-frame-bytes must be between 16 and 268435456, got " + maxFrameBytes);
     }
-    Duration stats = Durations.parse("--stats-interval", statsInterval);
-    List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
-    KafkaSettings kafkaSettings = null;
-    CountConfig.KafkaInput kafka = null;
+    b.maxFrameBytes(maxFrameBytes);
+    b.statsInterval(Durations.parse("--stats-interval", statsInterval));
     if (topic != null && !inputs.isEmpty()) {
-      throw new IllegalArgumentException("give either --input or --topic, not both");
+      throw UserException.usage("give either --input or --topic, not both");
     }
     if (topic != null || outputTopic != null || kafkaOptions.given()) {
-      kafkaSettings = kafkaOptions.settings();
+      b.kafka(kafkaOptions.settings(), kafkaOptions.timeout());
     }
+    List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
     if (topic != null) {
-      KafkaFrameSource.validateFrom(from);
-      kafka = new CountConfig.KafkaInput(topic, group == null ? "uniqcount-" + topic : group, from,
+      b.topic(topic, group == null ? "uniqcount-" + topic : group, startPosition(from),
           exitOnIdle == null ? null : Durations.parse("--exit-on-idle", exitOnIdle));
     } else if (exitOnIdle != null || group != null) {
-      throw new IllegalArgumentException((exitOnIdle != null ? "--exit-on-idle" : "--group") + " needs --topic");
+      throw UserException.usage((exitOnIdle != null ? "--exit-on-idle" : "--group") + " needs --topic");
+    } else {
+      b.files(in);
     }
-    boolean early;
-    switch (emit.toLowerCase(Locale.ROOT)) {
-      case "early":
-        early = true;
-        break;
-      case "final":
-        early = false;
-        break;
-      default:
-        throw new IllegalArgumentException("--emit must be early or final, got '" + emit + "'");
+    boolean toStdout = output == null && outputTopic == null || "-".equals(output);
+    b.output(new JobConfig.Output(toStdout, output == null || "-".equals(output) ? null : Paths.get(output), outputTopic));
+    JobConfig.Emit emitWhat;
+    try {
+      emitWhat = JobConfig.Emit.valueOf(emit.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage("--emit must be early or final, got '" + emit + "'");
     }
     if (jumpFrames < 1 || jumpFrames > 100_000) {
-      throw new IllegalArgumentException("--jump-frames must be between 1 and 100000, got " + jumpFrames);
+      throw UserException.usage("--jump-frames must be between 1 and 100000, got " + jumpFrames);
     }
     Duration interval = Durations.parse("--early-interval", earlyInterval);
     if (interval.isZero()) {
-      throw new IllegalArgumentException("--early-interval must be more than 0");
+      throw UserException.usage("--early-interval must be more than 0");
     }
-    EventTimePolicy policy = new EventTimePolicy(
+    b.emit(emitWhat, interval);
+    b.policy(new EventTimePolicy(
         Durations.parse("--lateness", lateness).getSeconds(),
         parseHorizons(lateHorizon),
         Durations.parse("--max-future", maxFuture).getSeconds(),
         jumpFrames,
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
-        granularities);
-    return new CountConfig(in, output, granularities, zoneId, spec, n, uidField, tsField, maxFrameBytes, stats,
-        policy, early, interval, kafkaSettings, kafkaOptions.timeout(), kafka, outputTopic,
-        checkpoint, checkpointDuration(in), exactlyOnce, checkpointTopic, blockScanner(scanner, trustInput), trustInput);
-  }
-
-  /** The --scanner option: null for no fast pass. */
-  private static BlockScanner blockScanner(String kind, boolean trustInput) {
+        granularities));
+    b.recovery(recovery(in));
     BlockScanner.Choice choice;
     try {
-      choice = BlockScanner.Choice.valueOf(kind.toUpperCase(Locale.ROOT));
+      choice = BlockScanner.Choice.valueOf(scanner.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--scanner must be auto, swar, vector or exact, got '" + kind + "'");
+      throw UserException.usage("--scanner must be auto, swar, vector or exact, got '" + scanner + "'");
     }
     try {
-      return BlockScanner.choose(choice, trustInput);
+      BlockScanner.choose(choice, trustInput); // fails now, before anything starts, if it cannot be had
     } catch (IllegalStateException e) {
-      throw new IllegalArgumentException(e.getMessage());
+      throw UserException.usage(e.getMessage());
+    }
+    b.decoder(choice, trustInput);
+    return b.build();
+  }
+
+  /** {@code --from}: earliest, latest or an ISO instant. */
+  private static JobConfig.StartPosition startPosition(String from) {
+    switch (from) {
+      case "earliest":
+        return JobConfig.StartPosition.EARLIEST;
+      case "latest":
+        return JobConfig.StartPosition.LATEST;
+      default:
+        try {
+          return new JobConfig.StartPosition(JobConfig.StartPosition.Kind.INSTANT, Instant.parse(from));
+        } catch (DateTimeException e) {
+          throw UserException.usage("--from must be earliest, latest or an ISO-8601 instant such as 2016-07-11T13:00:00Z, got '"
+              + from + "'");
+        }
     }
   }
 
-  private Duration checkpointDuration(List<String> in) {
+  private JobConfig.Recovery recovery(List<String> in) {
     Duration d = Durations.parse("--checkpoint-interval", checkpointInterval);
     if (d.isZero()) {
-      throw new IllegalArgumentException("--checkpoint-interval must be more than 0");
+      throw UserException.usage("--checkpoint-interval must be more than 0");
     }
     if (exactlyOnce && (topic == null || outputTopic == null)) {
-      throw new IllegalArgumentException("--exactly-once needs --topic and --output-topic");
+      throw UserException.usage("--exactly-once needs --topic and --output-topic");
     }
     if (exactlyOnce && checkpoint != null) {
-      throw new IllegalArgumentException("--exactly-once keeps its snapshots in --checkpoint-topic: drop --checkpoint");
+      throw UserException.usage("--exactly-once keeps its snapshots in --checkpoint-topic: drop --checkpoint");
     }
     if (checkpoint != null && topic == null && in.contains("-")) {
-      throw new IllegalArgumentException("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");
+      throw UserException.usage("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");
     }
-    return d;
+    return new JobConfig.Recovery(checkpoint, d, exactlyOnce, checkpointTopic);
   }
 
   /** {@code 2h} (every window) or {@code minute=1h,day=3d} (the others keep their defaults). */
@@ -277,7 +304,7 @@ final class CountCommand implements Callable<Integer> {
     for (String pair : spec.split(",")) {
       String[] kv = pair.split("=", 2);
       if (kv.length != 2) {
-        throw new IllegalArgumentException("--late-horizon: expected window=duration, got '" + pair + "'");
+        throw UserException.usage("--late-horizon: expected window=duration, got '" + pair + "'");
       }
       EnumSet<Granularity> g = Granularity.parseList(kv[0]);
       horizons.put(g.iterator().next(), Durations.parse("--late-horizon", kv[1]).getSeconds());

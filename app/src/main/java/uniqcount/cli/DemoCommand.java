@@ -7,15 +7,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import uniqcount.UserException;
+import uniqcount.broker.EmbeddedKafka;
+import uniqcount.count.CounterSpec;
+import uniqcount.engine.Job;
+import uniqcount.engine.JobConfig;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.kafka.KafkaFrameWriter;
 import uniqcount.kafka.KafkaSettings;
-import uniqcount.testkit.EmbeddedKafka;
+import uniqcount.window.Clock;
 
 /**
  * {@code uniqcount demo}: with no setup at all, starts a real local Kafka broker, generates a
@@ -32,7 +36,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final String FRAMES = "frames";
   private static final String RESULTS = "results";
 
-  private final Io io;
+  private final Job.Streams io;
 
   @Option(names = {"-r", "--rate"}, paramLabel = "N", defaultValue = "2000", description = "Frames per second (default: ${DEFAULT-VALUE}).")
   int rate;
@@ -49,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--duration", paramLabel = "DURATION", description = "Stop by itself after this long (default: run until Ctrl-C).")
   String duration;
 
-  DemoCommand(Io io) {
+  DemoCommand(Job.Streams io) {
     this.io = io;
   }
 
@@ -57,9 +61,9 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Duration runFor = duration == null ? null : Durations.parse("--duration", duration);
     if (rate < 1 || users < 1 || partitions < 1) {
-      throw new IllegalArgumentException("--rate, --users and --partitions must be at least 1");
+      throw UserException.usage("--rate, --users and --partitions must be at least 1");
     }
-    io.err.println("uniqcount demo: starting a local Kafka broker ...");
+    io.err().println("uniqcount demo: starting a local Kafka broker ...");
     Thread main = Thread.currentThread();
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -75,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       runWithBroker(stop, runFor);
-      io.err.println("uniqcount demo: stopped; the broker is shut down and its data deleted");
+      io.err().println("uniqcount demo: stopped; the broker is shut down and its data deleted");
     } finally {
       done.countDown();
       try {
@@ -95,12 +99,15 @@ final class DemoCommand implements Callable<Integer> {
       }
       AtomicReference<Throwable> failure = new AtomicReference<>();
       Thread generator = startGenerator(settings, failure);
-      CountCommand count = new CountCommand(io);
-      new CommandLine(count).parseArgs("--bootstrap-servers", kafka.bootstrapServers(), "--topic", FRAMES,
-          "--output-topic", RESULTS, "--counter", counter, "--stats-interval", "0", "--group", "uniqcount-demo");
-      CountJob job = new CountJob(count.config(), io);
+      Job job = new Job(JobConfig.builder()
+          .kafka(settings, Duration.ofSeconds(15))
+          .topic(FRAMES, "uniqcount-demo", JobConfig.StartPosition.EARLIEST, null)
+          .output(new JobConfig.Output(false, null, RESULTS))
+          .counter(counter())
+          .statsInterval(Duration.ZERO)
+          .build(), io, Clock.SYSTEM);
       TableSink table = new TableSink();
-      job.addSink(table);
+      job.withSink(table);
       Thread counting = new Thread(() -> {
         try {
           job.run();
@@ -123,7 +130,7 @@ final class DemoCommand implements Callable<Integer> {
         // Ctrl-C
       }
       Thread.interrupted();
-      io.err.println("uniqcount demo: stopping ...");
+      io.err().println("uniqcount demo: stopping ...");
       generator.interrupt();
       generator.join(10_000);
       job.requestStop();
@@ -133,6 +140,17 @@ final class DemoCommand implements Callable<Integer> {
       if (f != null) {
         throw f instanceof Exception ? (Exception) f : new IllegalStateException(f);
       }
+    }
+  }
+
+  private CounterSpec counter() {
+    switch (counter) {
+      case "hll":
+        return CounterSpec.hll(CounterSpec.DEFAULT_PRECISION);
+      case "exact":
+        return CounterSpec.exact();
+      default:
+        throw UserException.usage("--counter must be hll or exact, got '" + counter + "'");
     }
   }
 
@@ -172,7 +190,7 @@ final class DemoCommand implements Callable<Integer> {
     return t;
   }
 
-  private void show(TableSink table, CountJob job, EmbeddedKafka kafka, boolean inPlace) {
+  private void show(TableSink table, Job job, EmbeddedKafka kafka, boolean inPlace) {
     StringBuilder sb = new StringBuilder();
     if (inPlace) {
       sb.append("\033[H\033[2J");
@@ -186,7 +204,7 @@ final class DemoCommand implements Callable<Integer> {
       sb.append(line).append('\n');
     }
     sb.append('\n').append(job.statsLine().replace(" rejected_by_reason", "\nrejected_by_reason")).append('\n');
-    io.out.print(sb);
-    io.out.flush();
+    io.out().print(sb);
+    io.out().flush();
   }
 }

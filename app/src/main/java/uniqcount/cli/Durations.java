@@ -5,6 +5,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import uniqcount.UserException;
 
 /** Parses durations as users write them: {@code 500ms}, {@code 5s}, {@code 10m}, {@code 2h}, {@code 7d}, or ISO {@code PT5S}. */
 final class Durations {
@@ -20,7 +21,7 @@ final class Durations {
       try {
         n = Long.parseLong(m.group(1));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(option + ": duration '" + text + "' is too large");
+        throw UserException.usage(option + ": duration '" + text + "' is too large");
       }
       switch (m.group(2)) {
         case "ms":
@@ -41,11 +42,11 @@ final class Durations {
     try {
       Duration d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
       if (d.isNegative()) {
-        throw new IllegalArgumentException(option + ": duration must not be negative, got '" + text + "'");
+        throw UserException.usage(option + ": duration must not be negative, got '" + text + "'");
       }
       return d;
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(
+      throw UserException.usage(
           option + ": '" + text + "' is not a duration (write e.g. 500ms, 5s, 10m, 2h, 7d)");
     }
   }

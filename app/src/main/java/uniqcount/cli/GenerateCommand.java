@@ -9,12 +9,13 @@ import java.util.concurrent.Callable;
 import java.util.zip.GZIPOutputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import uniqcount.UserException;
+import uniqcount.engine.Job;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.kafka.KafkaFrameWriter;
 import uniqcount.kafka.KafkaSettings;
-import uniqcount.source.InputException;
 
 /** {@code uniqcount generate}: frames like the challenge generator's, with faults, to stdout or a file. */
 @Command(
@@ -26,7 +27,7 @@ import uniqcount.source.InputException;
       "Probabilities are per line, between 0 and 1; -p is a percentage as in the challenge generator."
     })
 final class GenerateCommand implements Callable<Integer> {
-  private final Io io;
+  private final Job.Streams io;
 
   @Option(names = {"-c", "--count"}, paramLabel = "N", defaultValue = "1000000", description = "Lines to write (default: ${DEFAULT-VALUE}).")
   long count;
@@ -92,7 +93,7 @@ final class GenerateCommand implements Callable<Integer> {
   String compression;
 
 
-  GenerateCommand(Io io) {
+  GenerateCommand(Job.Streams io) {
     this.io = io;
   }
 
@@ -120,7 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
     FrameGenerator generator = new FrameGenerator(o);
     if (topic != null || kafkaOptions.given()) {
       if (topic == null) {
-        throw new IllegalArgumentException("--bootstrap-servers needs --topic");
+        throw UserException.usage("--bootstrap-servers needs --topic");
       }
       KafkaSettings settings = kafkaOptions.settings();
       try (KafkaAdmin admin = new KafkaAdmin(settings, kafkaOptions.timeout())) {
@@ -133,7 +134,7 @@ final class GenerateCommand implements Callable<Integer> {
       return 0;
     }
     if (output.equals("-")) {
-      OutputStream out = new BufferedOutputStream(io.out, 1 << 16);
+      OutputStream out = new BufferedOutputStream(io.out(), 1 << 16);
       generator.writeAll(out);
       out.flush();
       return 0;
@@ -142,7 +143,7 @@ final class GenerateCommand implements Callable<Integer> {
     try {
       file = Files.newOutputStream(Paths.get(output));
     } catch (IOException e) {
-      throw new InputException("--output " + output + ": cannot write (" + e.getMessage() + ")", e);
+      throw UserException.failure("--output " + output + ": cannot write (" + e.getMessage() + ")", e);
     }
     try (OutputStream out = output.endsWith(".gz") ? new GZIPOutputStream(file, 1 << 16) : new BufferedOutputStream(file, 1 << 16)) {
       generator.writeAll(out);

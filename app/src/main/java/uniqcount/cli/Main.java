@@ -2,9 +2,10 @@ package uniqcount.cli;
 
 import java.io.InputStream;
 import java.io.PrintStream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import uniqcount.source.InputException;
+import picocli.CommandLine;
+import uniqcount.UserException;
+import uniqcount.engine.Job;
 
 /** Entry point: {@code uniqcount count|generate|demo|bench ...}. */
 @Command(
@@ -14,10 +15,10 @@ import uniqcount.source.InputException;
     description = "Distinct users per calendar window (minute, hour, day, week, month, year) from JSON frames.",
     synopsisSubcommandLabel = "COMMAND")
 public final class Main implements java.util.concurrent.Callable<Integer> {
-  /** Exit status of a run that failed on its input or output. */
-  static final int EXIT_FAILURE = 1;
+  /** Exit status of a run that failed on its input or output, or of an internal error. */
+  static final int EXIT_FAILURE = UserException.Kind.FAILURE.exitStatus();
   /** Exit status of a bad command line. */
-  static final int EXIT_USAGE = 2;
+  static final int EXIT_USAGE = UserException.Kind.USAGE.exitStatus();
 
   static {
     // Kafka clients log through SLF4J: quiet (errors only) unless UNIQCOUNT_LOG=warn|info|debug.
@@ -26,9 +27,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 
-  private final Io io;
+  private final Job.Streams io;
 
-  private Main(Io io) {
+  private Main(Job.Streams io) {
     this.io = io;
   }
 
@@ -39,7 +40,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Runs the command line on the given streams; returns the exit status. */
   public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
-    Io io = new Io(in, out, err);
+    Job.Streams io = new Job.Streams(in, out, err);
     CommandLine cl = new CommandLine(new Main(io));
     cl.addSubcommand("count", new CountCommand(io));
     cl.addSubcommand("generate", new GenerateCommand(io));
@@ -57,19 +58,17 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           String path = "uniqcount " + commandLine.getCommandName();
-          if (ex instanceof UserError || ex instanceof IllegalArgumentException) {
-            err.println(path + ": " + ex.getMessage());
-            return ex instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
-          }
-          if (ex instanceof InputException) {
-            err.println(path + ": " + (ex.getMessage() != null ? ex.getMessage() : String.valueOf(ex.getCause())));
-            if (System.getenv("UNIQCOUNT_DEBUG") != null) {
-              ex.printStackTrace(err);
+          boolean debug = System.getenv("UNIQCOUNT_DEBUG") != null;
+          if (ex instanceof UserException) {
+            UserException u = (UserException) ex;
+            err.println(path + ": " + u.getMessage());
+            if (debug && u.getCause() != null) {
+              u.printStackTrace(err);
             }
-            return EXIT_FAILURE;
+            return u.kind().exitStatus();
           }
           err.println(path + ": internal error: " + ex + " (set UNIQCOUNT_DEBUG=1 for the stack trace)");
-          if (System.getenv("UNIQCOUNT_DEBUG") != null) {
+          if (debug) {
             ex.printStackTrace(err);
           }
           return EXIT_FAILURE;
@@ -79,7 +78,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() {
-    io.err.println("uniqcount: give a command: count, generate or demo (see 'uniqcount --help')");
+    io.err().println("uniqcount: give a command: count, generate or demo (see 'uniqcount --help')");
     return EXIT_USAGE;
   }
 

@@ -1,5 +1,7 @@
 package uniqcount.count;
 
+import uniqcount.UserException;
+
 /**
  * What kind of counter every window uses: {@code exact} (a set of 64-bit hashes) or {@code hll}
  * (HyperLogLog with 2^precision registers; exact while a window has few users).
@@ -45,11 +47,11 @@ public final class CounterSpec {
   /**
    * HyperLogLog with 2^precision registers.
    *
-   * @throws IllegalArgumentException if precision is outside [4, 18]
+   * @throws UserException if precision is outside [4, 18]
    */
   public static CounterSpec hll(int precision) {
     if (precision < MIN_PRECISION || precision > MAX_PRECISION) {
-      throw new IllegalArgumentException(
+      throw UserException.usage(
           "--precision must be between " + MIN_PRECISION + " and " + MAX_PRECISION + ", got " + precision);
     }
     return new CounterSpec(Kind.HLL, precision);
@@ -76,32 +78,30 @@ public final class CounterSpec {
   }
 
   /**
-   * Reads a counter written by {@link DistinctCounter#writeTo}; it must be of this spec's kind and
-   * precision.
+   * A counter equal to the one {@code image} was taken from.
    *
-   * @throws java.io.IOException if the bytes are not such a counter
+   * @throws IllegalArgumentException if the image is of another kind or precision than this spec
    */
-  public DistinctCounter readCounter(java.io.DataInput in) throws java.io.IOException {
-    int kindByte = in.readByte();
+  public DistinctCounter fromImage(CounterImage image) {
     if (kind == Kind.EXACT) {
-      if (kindByte != 1) {
-        throw new java.io.IOException("expected an exact counter, found kind " + kindByte);
+      if (image.form() != CounterImage.Form.EXACT) {
+        throw new IllegalArgumentException("expected an exact counter, found " + image.form());
       }
-      return new ExactCounter(LongHashSet.readFrom(in));
+      return new ExactCounter(LongHashSet.of(image.values()));
     }
-    if (kindByte != 2 && kindByte != 3) {
-      throw new java.io.IOException("expected a HyperLogLog counter, found kind " + kindByte);
+    if (image.form() == CounterImage.Form.EXACT) {
+      throw new IllegalArgumentException("expected a HyperLogLog counter, found an exact one");
     }
-    int p = in.readByte();
-    if (p != precision) {
-      throw new java.io.IOException("expected precision " + precision + ", found " + p);
+    if (image.precision() != precision) {
+      throw new IllegalArgumentException("expected precision " + precision + ", found " + image.precision());
     }
-    if (kindByte == 2) {
-      return new SparseHll(p, LongHashSet.readFrom(in));
+    if (image.form() == CounterImage.Form.SPARSE_HLL) {
+      return new SparseHll(precision, LongHashSet.of(image.values()));
     }
-    byte[] registers = new byte[1 << p];
-    in.readFully(registers);
-    return new DenseHll(p, registers);
+    if (image.registers().length != 1 << precision) {
+      throw new IllegalArgumentException("expected " + (1 << precision) + " registers, found " + image.registers().length);
+    }
+    return new DenseHll(precision, image.registers().clone());
   }
 
   @Override

@@ -119,14 +119,7 @@ final class DenseHll implements DistinctCounter {
   }
 
   @Override
-  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
-    out.writeByte(3);
-    out.writeByte(precision);
-    out.write(registers);
-  }
-
-  @Override
-  public long sizeBytes() {
-    return 32L + registers.length;
+  public CounterImage image() {
+    return CounterImage.dense(precision, registers.clone());
   }
 }

@@ -29,13 +29,9 @@ public interface DistinctCounter {
    */
   double relativeStandardError();
 
-  /** Heap bytes held by this counter, approximately. */
-  long sizeBytes();
-
   /**
-   * Writes this counter for a checkpoint: a kind byte (1 exact, 2 sparse hll, 3 dense hll), then
-   * for sets the value count and the values (longs), for dense HyperLogLog the precision and the
-   * 2^p register bytes. Read back with {@link CounterSpec#readCounter}.
+   * What this counter holds, as plain values (a copy): for persisting it or publishing it as a
+   * partial. {@link CounterSpec#fromImage} makes an equal counter from it.
    */
-  void writeTo(java.io.DataOutput out) throws java.io.IOException;
+  CounterImage image();
 }

@@ -40,13 +40,7 @@ final class ExactCounter implements DistinctCounter {
   }
 
   @Override
-  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
-    out.writeByte(1);
-    set.writeTo(out);
-  }
-
-  @Override
-  public long sizeBytes() {
-    return 16 + set.sizeBytes();
+  public CounterImage image() {
+    return CounterImage.exact(set.toSortedArray());
   }
 }

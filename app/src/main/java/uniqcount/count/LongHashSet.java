@@ -29,6 +29,15 @@ final class LongHashSet {
     resizeAt = other.resizeAt;
   }
 
+  /** A set of {@code values}. */
+  static LongHashSet of(long[] values) {
+    LongHashSet set = new LongHashSet(values.length);
+    for (long v : values) {
+      set.add(v);
+    }
+    return set;
+  }
+
   /** Adds a value; returns true if it was new. */
   boolean add(long value) {
     if (value == 0) {
@@ -73,10 +82,6 @@ final class LongHashSet {
     return size;
   }
 
-  long sizeBytes() {
-    return 16L + 8L * slots.length + 32;
-  }
-
   private void grow() {
     long[] old = slots;
     allocate(old.length * 2);
@@ -100,25 +105,6 @@ final class LongHashSet {
   @Override
   public String toString() {
     return "LongHashSet(size=" + size + ", capacity=" + slots.length + ")";
-  }
-
-  void writeTo(java.io.DataOutput out) throws java.io.IOException {
-    out.writeInt(size);
-    for (long v : toSortedArray()) {
-      out.writeLong(v);
-    }
-  }
-
-  static LongHashSet readFrom(java.io.DataInput in) throws java.io.IOException {
-    int n = in.readInt();
-    if (n < 0) {
-      throw new java.io.IOException("negative set size " + n);
-    }
-    LongHashSet set = new LongHashSet(n);
-    for (int i = 0; i < n; i++) {
-      set.add(in.readLong());
-    }
-    return set;
   }
 
   /** The values in ascending order (snapshots are then independent of the slot layout). */

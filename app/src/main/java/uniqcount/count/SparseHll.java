@@ -72,14 +72,7 @@ final class SparseHll implements DistinctCounter {
   }
 
   @Override
-  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
-    out.writeByte(2);
-    out.writeByte(precision);
-    set.writeTo(out);
-  }
-
-  @Override
-  public long sizeBytes() {
-    return 24 + set.sizeBytes();
+  public CounterImage image() {
+    return CounterImage.sparse(precision, set.toSortedArray());
   }
 }

@@ -13,10 +13,12 @@ import uniqcount.window.Clock;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
-import uniqcount.window.Shard;
+import uniqcount.window.WindowState;
+import uniqcount.window.Windows;
 
 /**
- * Decides what to publish and when, from the shards' windows and the partitions' watermarks.
+ * The merge step: turns the partitions' contributions into results. Decides what to publish and
+ * when, from the partitions' windows and watermarks.
  * Called by one thread: {@link #tick()} every few hundred milliseconds, {@link #flush()} once at
  * the end of a finite input.
  *
@@ -32,12 +34,14 @@ import uniqcount.window.Shard;
  *   <li>released once the watermark reaches end + lateness + the granularity's late horizon.
  * </ul>
  *
- * Every record of a window carries the next revision, starting at 0. Shards are merged (a union
- * of counters) only for the windows being published.
+ * Every record of a window carries the next revision, starting at 0. Partitions are merged (a
+ * union of counters, frames added) only for the windows being published. A finished partition's
+ * windows are folded into the retired windows once, so they are not merged again every round.
  */
 public final class Emitter {
-  private final List<Shard> shards;
   private final List<Partition> partitions;
+  private final Windows retired;
+  private final boolean[] folded;
   private final EventTimePolicy policy;
   private final CounterSpec spec;
   private final Clock clock;
@@ -47,13 +51,16 @@ public final class Emitter {
   private long watermarkSec = Long.MIN_VALUE;
 
   /**
+   * @param partitions the contributors, each owning its windows
+   * @param retired where finished partitions' windows are folded (empty, or restored)
    * @param early whether to publish early results
    * @param intervalNanos least time between two early or update records of one window
    */
-  public Emitter(List<Shard> shards, List<Partition> partitions, EventTimePolicy policy, CounterSpec spec, Clock clock,
+  public Emitter(List<Partition> partitions, Windows retired, EventTimePolicy policy, CounterSpec spec, Clock clock,
       boolean early, long intervalNanos) {
-    this.shards = shards;
-    this.partitions = partitions;
+    this.partitions = List.copyOf(partitions);
+    this.retired = retired;
+    this.folded = new boolean[partitions.size()];
     this.policy = policy;
     this.spec = spec;
     this.clock = clock;
@@ -84,15 +91,17 @@ public final class Emitter {
     if (!end) {
       advanceWatermark(now);
     }
+    foldFinished();
+    // Windows past their horizon leave their owners first: a frame counted from now on finds its
+    // window released (late_dropped), so the update published below holds all the window got.
+    List<WindowState> released = end ? List.of() : release();
     // Pass 1: frame totals per window, to see what changed.
     Map<Granularity, Map<Long, long[]>> totals = new EnumMap<>(Granularity.class);
-    for (Shard shard : shards) {
-      shard.forEachWindow(w -> {
-        long[] t = totals.computeIfAbsent(w.granularity(), g -> new HashMap<>())
-            .computeIfAbsent(w.startSec(), s -> new long[] {0, w.endSec()});
-        t[0] += w.frames();
-      });
-    }
+    forEachWindow(released, w -> {
+      long[] t = totals.computeIfAbsent(w.granularity(), g -> new HashMap<>())
+          .computeIfAbsent(w.startSec(), s -> new long[] {0, w.endSec()});
+      t[0] += w.frames();
+    });
     Map<Granularity, Map<Long, Publish>> due = new EnumMap<>(Granularity.class);
     for (Map.Entry<Granularity, Map<Long, long[]>> byGranularity : totals.entrySet()) {
       Granularity g = byGranularity.getKey();
@@ -106,17 +115,15 @@ public final class Emitter {
         }
       }
     }
-    // Pass 2: merge the shards' counters of the windows due.
-    for (Shard shard : shards) {
-      shard.forEachWindow(w -> {
-        Map<Long, Publish> m = due.get(w.granularity());
-        Publish p = m == null ? null : m.get(w.startSec());
-        if (p != null) {
-          p.counter = p.counter == null ? w.counter().copy() : p.counter.merge(w.counter());
-          p.frames += w.frames();
-        }
-      });
-    }
+    // Pass 2: merge the contributors' counters of the windows due.
+    forEachWindow(released, w -> {
+      Map<Long, Publish> m = due.get(w.granularity());
+      Publish p = m == null ? null : m.get(w.startSec());
+      if (p != null) {
+        p.counter = p.counter == null ? w.counter().copy() : p.counter.merge(w.counter());
+        p.frames += w.frames();
+      }
+    });
     List<ResultRecord> out = new ArrayList<>();
     for (Map.Entry<Granularity, Map<Long, Publish>> byGranularity : due.entrySet()) {
       Granularity g = byGranularity.getKey();
@@ -135,9 +142,19 @@ public final class Emitter {
       }
     }
     if (!end) {
-      release();
+      forgetReleased();
     }
     return out;
+  }
+
+  /** Every window of every contributor, then the windows released in this round. */
+  private void forEachWindow(List<WindowState> released, Windows.WindowVisitor visitor) {
+    for (Windows windows : contributors()) {
+      windows.forEachWindow(visitor);
+    }
+    for (WindowState w : released) {
+      visitor.visit(w);
+    }
   }
 
   private ResultRecord.Status decide(Granularity g, long endSec, long frames, Emitted e, long now, boolean end) {
@@ -159,6 +176,32 @@ public final class Emitter {
     return null;
   }
 
+  /** The retired windows and the windows of every partition not yet folded into them. */
+  private List<Windows> contributors() {
+    List<Windows> list = new ArrayList<>(partitions.size() + 1);
+    list.add(retired);
+    for (int i = 0; i < partitions.size(); i++) {
+      if (!folded[i]) {
+        list.add(partitions.get(i).windows());
+      }
+    }
+    return list;
+  }
+
+  /**
+   * Folds the windows of partitions whose input ended into the retired windows: they never
+   * change again, and a replay of many files would otherwise merge every finished file's windows
+   * in every round.
+   */
+  private void foldFinished() {
+    for (int i = 0; i < partitions.size(); i++) {
+      if (!folded[i] && partitions.get(i).finished()) {
+        retired.absorb(partitions.get(i).windows());
+        folded[i] = true;
+      }
+    }
+  }
+
   private void advanceWatermark(long now) {
     long min = Long.MAX_VALUE;
     boolean any = false;
@@ -173,15 +216,28 @@ public final class Emitter {
     }
   }
 
-  private void release() {
+  /** Takes the windows whose late horizon the watermark passed away from their owners. */
+  private List<WindowState> release() {
+    List<WindowState> released = new ArrayList<>();
+    if (watermarkSec == Long.MIN_VALUE) {
+      return released;
+    }
+    for (Granularity g : Granularity.values()) {
+      long cut = watermarkSec - policy.latenessSec() - policy.horizonSec(g);
+      for (Windows windows : contributors()) {
+        windows.release(g, cut, released);
+      }
+    }
+    return released;
+  }
+
+  /** Forgets what was published for windows past their horizon (after their last update went out). */
+  private void forgetReleased() {
     if (watermarkSec == Long.MIN_VALUE) {
       return;
     }
     for (Granularity g : Granularity.values()) {
       long cut = watermarkSec - policy.latenessSec() - policy.horizonSec(g);
-      for (Shard shard : shards) {
-        shard.release(g, cut);
-      }
       for (Iterator<Map.Entry<Long, Emitted>> it = emitted.get(g).entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Long, Emitted> e = it.next();
         if (e.getValue().endSec <= cut) {
@@ -191,49 +247,58 @@ public final class Emitter {
     }
   }
 
-  /**
-   * Writes the watermark and what was published per window (revision, frames, final or not) for
-   * a checkpoint; call between rounds.
-   */
-  public void writeState(java.io.DataOutput out) throws java.io.IOException {
-    out.writeLong(watermarkSec);
+  /** What was published so far, as values, for a snapshot; call between rounds. */
+  public State state() {
+    List<Published> list = new ArrayList<>();
     for (Granularity g : Granularity.values()) {
-      Map<Long, Emitted> m = emitted.get(g);
-      out.writeInt(m.size());
-      for (Map.Entry<Long, Emitted> e : new TreeMap<>(m).entrySet()) {
-        out.writeLong(e.getKey());
-        out.writeInt(e.getValue().revision);
-        out.writeLong(e.getValue().frames);
-        out.writeBoolean(e.getValue().isFinal);
-        out.writeLong(e.getValue().endSec);
-        out.writeByte(e.getValue().status.ordinal());
-        out.writeLong(e.getValue().uniques);
-        out.writeDouble(e.getValue().rse);
+      for (Map.Entry<Long, Emitted> e : new TreeMap<>(emitted.get(g)).entrySet()) {
+        Emitted x = e.getValue();
+        list.add(new Published(g, e.getKey(), x.endSec, x.revision, x.frames, x.isFinal, x.status, x.uniques, x.rse));
       }
+    }
+    return new State(watermarkSec, list);
+  }
+
+  /** Restores a state taken by {@link #state()} into this fresh emitter. */
+  public void restore(State state) {
+    watermarkSec = state.watermarkSec();
+    for (Map<Long, Emitted> m : emitted.values()) {
+      m.clear();
+    }
+    for (Published p : state.published()) {
+      Emitted e = new Emitted();
+      e.revision = p.revision();
+      e.frames = p.frames();
+      e.isFinal = p.isFinal();
+      e.endSec = p.endSec();
+      e.status = p.status();
+      e.uniques = p.uniques();
+      e.rse = p.rse();
+      emitted.get(p.granularity()).put(p.startSec(), e);
+    }
+    // a partition restored as finished was folded before the snapshot: its windows are in retired
+    for (int i = 0; i < partitions.size(); i++) {
+      folded[i] = false;
     }
   }
 
-  /** Restores what {@link #writeState} wrote. */
-  public void readState(java.io.DataInput in) throws java.io.IOException {
-    watermarkSec = in.readLong();
-    for (Granularity g : Granularity.values()) {
-      Map<Long, Emitted> m = emitted.get(g);
-      m.clear();
-      int n = in.readInt();
-      for (int i = 0; i < n; i++) {
-        long start = in.readLong();
-        Emitted e = new Emitted();
-        e.revision = in.readInt();
-        e.frames = in.readLong();
-        e.isFinal = in.readBoolean();
-        e.endSec = in.readLong();
-        e.status = ResultRecord.Status.values()[in.readByte()];
-        e.uniques = in.readLong();
-        e.rse = in.readDouble();
-        m.put(start, e);
-      }
-    }
-  }
+  /**
+   * The merge step's state as values.
+   *
+   * @param watermarkSec the global watermark, or {@link Long#MIN_VALUE}
+   * @param published what was last published per window still held
+   */
+  public record State(long watermarkSec, List<Published> published) {}
+
+  /**
+   * The last record published for one window.
+   *
+   * @param revision the revision the next record will carry
+   * @param frames frames in the last record (-1 before any)
+   * @param isFinal whether a final record was published
+   */
+  public record Published(Granularity granularity, long startSec, long endSec, int revision, long frames,
+      boolean isFinal, ResultRecord.Status status, long uniques, double rse) {}
 
   /**
    * The last record published for every window still held, as it was (same revision, same

@@ -1,5 +1,7 @@
 package uniqcount.gen;
 
+import uniqcount.UserException;
+
 /**
  * What {@link FrameGenerator} makes. Mirrors the challenge generator's flags ({@code -c -r -n -s
  * -l -d -p}) and adds faults; all probabilities are per line, in [0, 1], except {@code
@@ -65,7 +67,7 @@ public final class GeneratorOptions {
 
   private static void require(boolean ok, String message) {
     if (!ok) {
-      throw new IllegalArgumentException(message);
+      throw UserException.usage(message);
     }
   }
 }

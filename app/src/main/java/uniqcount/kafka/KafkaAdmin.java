@@ -14,7 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import uniqcount.source.InputException;
+import uniqcount.UserException;
 
 /**
  * The admin calls uniqcount makes before it starts: is the cluster reachable (within a bounded
@@ -40,18 +40,18 @@ public final class KafkaAdmin implements AutoCloseable {
   /**
    * Checks the cluster answers.
    *
-   * @throws InputException "cannot reach Kafka at ..." after the timeout
+   * @throws UserException "cannot reach Kafka at ..." after the timeout
    */
-  public void checkReachable() throws InputException {
+  public void checkReachable() throws UserException {
     get(() -> admin.describeCluster().clusterId().get(timeoutMillis, TimeUnit.MILLISECONDS), "reach the cluster");
   }
 
   /**
    * Number of partitions of an existing topic.
    *
-   * @throws InputException if the topic does not exist or the cluster does not answer
+   * @throws UserException if the topic does not exist or the cluster does not answer
    */
-  public int partitions(String topic) throws InputException {
+  public int partitions(String topic) throws UserException {
     try {
       TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
           .get(timeoutMillis, TimeUnit.MILLISECONDS).get(topic);
@@ -61,19 +61,19 @@ public final class KafkaAdmin implements AutoCloseable {
         throw unreachable(e);
       }
       if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        throw new InputException("topic '" + topic + "' does not exist on " + servers);
+        throw UserException.failure("topic '" + topic + "' does not exist on " + servers);
       }
-      throw new InputException("cannot describe topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
+      throw UserException.failure("cannot describe topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
     } catch (TimeoutException e) {
       throw unreachable(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InputException("interrupted", e);
+      throw UserException.failure("interrupted", e);
     }
   }
 
   /** Creates a topic unless it exists; {@code configs} such as {@code cleanup.policy=compact}. */
-  public void createIfMissing(String topic, int partitions, Map<String, String> configs) throws InputException {
+  public void createIfMissing(String topic, int partitions, Map<String, String> configs) throws UserException {
     try {
       Set<String> names = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
       if (names.contains(topic)) {
@@ -87,13 +87,13 @@ public final class KafkaAdmin implements AutoCloseable {
         throw unreachable(e);
       }
       if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new InputException("cannot create topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
+        throw UserException.failure("cannot create topic '" + topic + "' on " + servers + ": " + e.getCause().getMessage(), e);
       }
     } catch (TimeoutException e) {
       throw unreachable(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InputException("interrupted", e);
+      throw UserException.failure("interrupted", e);
     }
   }
 
@@ -101,7 +101,7 @@ public final class KafkaAdmin implements AutoCloseable {
     Object run() throws Exception;
   }
 
-  private void get(Call call, String what) throws InputException {
+  private void get(Call call, String what) throws UserException {
     try {
       call.run();
     } catch (TimeoutException e) {
@@ -110,17 +110,17 @@ public final class KafkaAdmin implements AutoCloseable {
       if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
         throw unreachable(e);
       }
-      throw new InputException("cannot " + what + " at " + servers + ": " + e.getCause().getMessage(), e);
+      throw UserException.failure("cannot " + what + " at " + servers + ": " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InputException("interrupted", e);
+      throw UserException.failure("interrupted", e);
     } catch (Exception e) {
-      throw new InputException("cannot " + what + " at " + servers + ": " + e.getMessage(), e);
+      throw UserException.failure("cannot " + what + " at " + servers + ": " + e.getMessage(), e);
     }
   }
 
-  private InputException unreachable(Exception e) {
-    return new InputException("cannot reach Kafka at " + servers + " within " + timeoutMillis / 1000.0
+  private UserException unreachable(Exception e) {
+    return UserException.failure("cannot reach Kafka at " + servers + " within " + timeoutMillis / 1000.0
         + " s (check --bootstrap-servers and the network; raise --kafka-timeout if the cluster is slow)", e);
   }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import uniqcount.UserException;
 
 /**
  * Client settings shared by the consumer, the producer and the admin client: {@code
@@ -26,7 +27,7 @@ public final class KafkaSettings {
    * @param bootstrapServers {@code host:port[,host:port]}
    * @param configFile a Java properties file, or null
    * @param overrides {@code key=value} pairs from {@code -X}
-   * @throws IllegalArgumentException naming a bad pair or an unreadable file
+   * @throws UserException naming a bad pair or an unreadable file
    */
   public static KafkaSettings of(String bootstrapServers, Path configFile, Iterable<String> overrides) {
     Map<String, String> v = new TreeMap<>();
@@ -35,16 +36,16 @@ public final class KafkaSettings {
       try (InputStream in = Files.newInputStream(configFile)) {
         p.load(in);
       } catch (NoSuchFileException e) {
-        throw new IllegalArgumentException("--kafka-config " + configFile + ": no such file");
+        throw UserException.usage("--kafka-config " + configFile + ": no such file");
       } catch (IOException e) {
-        throw new IllegalArgumentException("--kafka-config " + configFile + ": cannot read (" + e.getMessage() + ")");
+        throw UserException.usage("--kafka-config " + configFile + ": cannot read (" + e.getMessage() + ")");
       }
       p.stringPropertyNames().forEach(k -> v.put(k, p.getProperty(k)));
     }
     for (String pair : overrides) {
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("-X expects key=value, got '" + redact(pair) + "'");
+        throw UserException.usage("-X expects key=value, got '" + redact(pair) + "'");
       }
       v.put(pair.substring(0, eq).trim(), pair.substring(eq + 1));
     }
@@ -52,7 +53,7 @@ public final class KafkaSettings {
       v.put("bootstrap.servers", bootstrapServers);
     }
     if (!v.containsKey("bootstrap.servers")) {
-      throw new IllegalArgumentException("--bootstrap-servers is required for Kafka (or bootstrap.servers in --kafka-config)");
+      throw UserException.usage("--bootstrap-servers is required for Kafka (or bootstrap.servers in --kafka-config)");
     }
     return new KafkaSettings(v);
   }

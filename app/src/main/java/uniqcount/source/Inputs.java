@@ -12,6 +12,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import uniqcount.UserException;
 
 /**
  * Resolves {@code --input} arguments (paths, globs, {@code -} for stdin) to a list of inputs and
@@ -28,9 +29,9 @@ public final class Inputs {
    * Expands globs ({@code *}, {@code ?}, {@code [..]}, {@code {a,b}} in the file name part) in
    * sorted order and checks every file exists and is readable.
    *
-   * @throws InputException naming the first input that is missing or matches nothing
+   * @throws UserException naming the first input that is missing or matches nothing
    */
-  public static List<String> resolve(List<String> specs) throws InputException {
+  public static List<String> resolve(List<String> specs) throws UserException {
     List<String> out = new ArrayList<>();
     for (String spec : specs) {
       if (spec.equals(STDIN)) {
@@ -49,22 +50,22 @@ public final class Inputs {
             }
           }
         } catch (IOException | RuntimeException e) {
-          throw new InputException("--input " + spec + ": cannot list " + dir + " (" + e.getMessage() + ")", e);
+          throw UserException.failure("--input " + spec + ": cannot list " + dir + " (" + e.getMessage() + ")", e);
         }
         if (matches.isEmpty()) {
-          throw new InputException("--input " + spec + ": no file matches");
+          throw UserException.failure("--input " + spec + ": no file matches");
         }
         matches.sort(null);
         out.addAll(matches);
       } else {
         if (!Files.exists(path)) {
-          throw new InputException("--input " + spec + ": no such file");
+          throw UserException.failure("--input " + spec + ": no such file");
         }
         if (Files.isDirectory(path)) {
-          throw new InputException("--input " + spec + ": is a directory (use a glob such as " + spec + "/*.jsonl)");
+          throw UserException.failure("--input " + spec + ": is a directory (use a glob such as " + spec + "/*.jsonl)");
         }
         if (!Files.isReadable(path)) {
-          throw new InputException("--input " + spec + ": not readable");
+          throw UserException.failure("--input " + spec + ": not readable");
         }
         out.add(spec);
       }
@@ -74,16 +75,16 @@ public final class Inputs {
 
   /**
    * Opens an input for reading; gzip content is decompressed, and a read error is rethrown as an
-   * {@link InputException} naming the input.
+   * {@link UserException} naming the input.
    */
-  public static InputStream open(String input, InputStream stdin) throws InputException {
+  public static InputStream open(String input, InputStream stdin) throws UserException {
     InputStream raw;
     try {
       raw = input.equals(STDIN) ? stdin : Files.newInputStream(Paths.get(input));
     } catch (NoSuchFileException e) {
-      throw new InputException(input + ": no such file", e);
+      throw UserException.failure(input + ": no such file", e);
     } catch (IOException e) {
-      throw new InputException(input + ": cannot open (" + e.getMessage() + ")", e);
+      throw UserException.failure(input + ": cannot open (" + e.getMessage() + ")", e);
     }
     String name = input.equals(STDIN) ? "stdin" : input;
     try {
@@ -95,11 +96,11 @@ public final class Inputs {
       InputStream content = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
       return new NamedInputStream(content, name);
     } catch (IOException e) {
-      throw new InputException(name + ": cannot read (" + e.getMessage() + ")", e);
+      throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
     }
   }
 
-  /** Rewrites read errors as {@link InputException}s that say which input failed. */
+  /** Rewrites read errors as {@link UserException}s that say which input failed. */
   private static final class NamedInputStream extends FilterInputStream {
     private final String name;
 
@@ -113,11 +114,9 @@ public final class Inputs {
       try {
         return super.read(b, off, len);
       } catch (java.io.EOFException e) {
-        throw new InputException(name + ": unexpected end of compressed data (truncated gzip?)", e);
-      } catch (InputException e) {
-        throw e;
+        throw UserException.failure(name + ": unexpected end of compressed data (truncated gzip?)", e);
       } catch (IOException e) {
-        throw new InputException(name + ": cannot read (" + e.getMessage() + ")", e);
+        throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
       }
     }
   }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,7 +41,8 @@ public final class KafkaFrameSource {
   private final List<Thread> threads = new ArrayList<>();
   private final Set<TopicPartition> positioned = ConcurrentHashMap.newKeySet();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
-  private volatile long lastRecordNanos = System.nanoTime();
+  private final LongSupplier nanoClock;
+  private volatile long lastRecordNanos;
   private volatile boolean stopping;
   private volatile boolean pauseRequested;
   private java.util.concurrent.CyclicBarrier barrier;
@@ -51,23 +53,15 @@ public final class KafkaFrameSource {
 
   /**
    * @param from {@code earliest}, {@code latest} or an ISO-8601 instant
+   * @param nanoClock monotonic nanoseconds, for {@link #lastRecordNanos()} (the job's clock)
    */
-  public KafkaFrameSource(KafkaSettings settings, String topic, String group, String from) {
+  public KafkaFrameSource(KafkaSettings settings, String topic, String group, String from, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
+    this.lastRecordNanos = nanoClock.getAsLong();
     this.settings = settings;
     this.topic = topic;
     this.group = group;
     this.from = from;
-  }
-
-  /** Checks {@code --from}: earliest, latest or an ISO instant. */
-  public static void validateFrom(String from) {
-    if (!from.equals("earliest") && !from.equals("latest")) {
-      try {
-        Instant.parse(from);
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("--from must be earliest, latest or an ISO-8601 instant such as 2016-07-11T13:00:00Z, got '" + from + "'");
-      }
-    }
   }
 
   /**
@@ -153,7 +147,7 @@ public final class KafkaFrameSource {
         if (records.isEmpty()) {
           continue;
         }
-        lastRecordNanos = System.nanoTime();
+        lastRecordNanos = nanoClock.getAsLong();
         for (TopicPartition tp : records.partitions()) {
           long next = -1;
           for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
@@ -276,7 +270,7 @@ public final class KafkaFrameSource {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      lastRecordNanos = System.nanoTime(); // idle time counts from when there is something to read
+      lastRecordNanos = nanoClock.getAsLong(); // idle time counts from when there is something to read
       List<TopicPartition> fresh = new ArrayList<>();
       for (TopicPartition tp : partitions) {
         handler.onPartitionAssigned(tp.partition());
@@ -329,7 +323,7 @@ public final class KafkaFrameSource {
     }
   }
 
-  /** When the last record arrived (System.nanoTime), or the start. */
+  /** When the last record arrived, or a partition was assigned, or the start (the clock's nanoseconds). */
   public long lastRecordNanos() {
     return lastRecordNanos;
   }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import uniqcount.UserException;
 
 /** The calendar windows a frame is counted in; declared (and emitted) from finest to coarsest. */
 public enum Granularity {
@@ -36,7 +37,7 @@ public enum Granularity {
   /**
    * Parses a comma-separated list such as {@code minute,hour,day}.
    *
-   * @throws IllegalArgumentException naming the unknown window
+   * @throws UserException naming the unknown window
    */
   public static EnumSet<Granularity> parseList(String list) {
     EnumSet<Granularity> result = EnumSet.noneOf(Granularity.class);
@@ -49,7 +50,7 @@ public enum Granularity {
         }
       }
       if (found == null) {
-        throw new IllegalArgumentException(
+        throw UserException.usage(
             "--windows: unknown window '" + part.trim() + "' (choose from " + names() + ")");
       }
       result.add(found);

@@ -2,41 +2,47 @@ package uniqcount.window;
 
 import java.util.HashMap;
 import java.util.Map;
+import uniqcount.count.CounterSpec;
 
 /**
- * One input partition (a file, stdin, later a Kafka partition): its event-time state and the
- * order in which its decoded batches are applied.
+ * One input partition (a file, stdin, a Kafka partition) and the unit that owns counting state:
+ * its event-time clock, its windows and counters, and the order in which its decoded batches
+ * are applied. Everything this partition contributed to every window lives here, so its state can
+ * be snapshotted ({@link #state()}), published as a mergeable partial, and restored elsewhere
+ * ({@link #restore}); the emitter merges partitions, here and, later, across instances.
  *
- * <p>Chunks of one partition are decoded in parallel by any worker, but their frames must meet
- * the partition's event-time state in input order. {@link #offer} queues a decoded batch; the
- * worker that finds the next batch in sequence becomes the drainer and applies every batch that
- * is ready, in order ({@link #poll}); the others go back to decoding. The drainer publishes the
- * watermark only after the batch's frames are counted, so a window is never finalised ahead of
- * frames already read.
+ * <p>Batches of one partition may be decoded in parallel by any worker, but their frames must
+ * meet the partition's clock in input order. {@link #submit} queues a decoded batch; the worker
+ * that finds the next batch in sequence becomes the drainer and applies every batch that is
+ * ready, in order; the others go back to decoding. The drainer publishes the watermark only
+ * after the batch's frames are counted, so a window is never finalised ahead of frames already read.
  */
 public final class Partition {
-  private final int id;
-  final PartitionClock clock;
+  private final PartitionClock clock;
+  private final Windows windows;
+  private final Clock wallClock;
   private final Map<Long, DecodedBatch> pending = new HashMap<>();
+  private final FrameBuffer accepted = new FrameBuffer(1024);
   private long next;
   private long issued;
   private boolean draining;
+  private long lateDroppedTotal;
   private volatile long watermarkSec = Long.MIN_VALUE;
+  private volatile long implausible;
+  private volatile long lateDropped;
   private volatile long lastActivityNanos;
   private volatile boolean started;
   private volatile boolean finished;
-  private final Clock wallClock;
 
-  /** A partition with the given policy and clock. */
-  public Partition(int id, EventTimePolicy policy, Clock clock) {
-    this.id = id;
+  /**
+   * @param policy which timestamps to believe
+   * @param clock wall clock (live input, idleness)
+   * @param windows this partition's own windows, empty
+   */
+  public Partition(EventTimePolicy policy, Clock clock, Windows windows) {
     this.clock = new PartitionClock(policy, clock);
     this.wallClock = clock;
-  }
-
-  /** Partition number. */
-  public int id() {
-    return id;
+    this.windows = windows;
   }
 
   /**
@@ -49,12 +55,23 @@ public final class Partition {
   }
 
   /** The next sequence number, for sources that feed a partition from one thread at a time. */
-  synchronized long nextSequence() {
+  public synchronized long nextSequence() {
     return issued++;
   }
 
-  /** Queues a decoded batch; returns true if the caller must now drain with {@link #poll}. */
-  synchronized boolean offer(DecodedBatch batch) {
+  /**
+   * Applies a decoded batch in input order: queues it and, if it is the next one and nobody is
+   * draining, applies it and every queued batch after it. Any thread may call this.
+   */
+  public void submit(DecodedBatch batch) {
+    if (offer(batch)) {
+      for (DecodedBatch b = poll(); b != null; b = poll()) {
+        apply(b);
+      }
+    }
+  }
+
+  private synchronized boolean offer(DecodedBatch batch) {
     started = true;
     lastActivityNanos = wallClock.nanoTime();
     pending.put(batch.sequence, batch);
@@ -65,8 +82,7 @@ public final class Partition {
     return true;
   }
 
-  /** The next batch in order, or null (and the caller stops draining). */
-  synchronized DecodedBatch poll() {
+  private synchronized DecodedBatch poll() {
     DecodedBatch b = pending.remove(next);
     if (b == null) {
       draining = false;
@@ -76,31 +92,26 @@ public final class Partition {
     return b;
   }
 
-  /** Writes this partition's event-time state (call while it is quiescent). */
-  public synchronized void writeState(java.io.DataOutput out) throws java.io.IOException {
-    out.writeBoolean(finished);
-    clock.writeState(out);
-  }
-
-  /**
-   * Restores what {@link #writeState} wrote; {@code keepFinished}: a finished input (a file) stays
-   * finished, while a Kafka partition that ended with a run gets new data in the next.
-   */
-  public synchronized void readState(java.io.DataInput in, boolean keepFinished) throws java.io.IOException {
-    boolean wasFinished = in.readBoolean();
-    clock.readState(in);
+  /** Event-time checks, then counting; run by the drainer only. */
+  private void apply(DecodedBatch batch) {
+    accepted.clear();
+    FrameBuffer f = batch.frames;
+    clock.onFrames(f.timestamps, f.hashes, f.size, accepted);
+    if (batch.end) {
+      clock.onEnd(accepted);
+    }
+    lateDroppedTotal += windows.count(accepted);
+    implausible = clock.implausible();
+    lateDropped = lateDroppedTotal;
     watermarkSec = clock.watermarkSec();
-    if (wasFinished && keepFinished) {
-      started = true;
+    if (batch.end) {
       finished = true;
     }
   }
 
-  void publish(boolean end) {
-    watermarkSec = clock.watermarkSec();
-    if (end) {
-      finished = true;
-    }
+  /** This partition's windows (the emitter reads, releases and folds them). */
+  public Windows windows() {
+    return windows;
   }
 
   /** The largest believed ts of frames already counted, or {@link Long#MIN_VALUE}. */
@@ -122,4 +133,51 @@ public final class Partition {
   public long lastActivityNanos() {
     return lastActivityNanos;
   }
+
+  /** Valid frames whose ts was not believed (never counted). */
+  public long implausible() {
+    return implausible;
+  }
+
+  /** Frames refused by at least one window whose late horizon had passed. */
+  public long lateDropped() {
+    return lateDropped;
+  }
+
+  /**
+   * Everything this partition holds, as values: call while no batch is being applied (the
+   * engine's checkpoint barrier); its windows are copied under their lock.
+   */
+  public synchronized State state() {
+    return new State(finished, clock.state(), lateDroppedTotal, windows.state());
+  }
+
+  /**
+   * Restores a state taken by {@link #state()} into this fresh partition; {@code keepFinished}: a
+   * finished input (a file) stays finished, while a Kafka partition that ended with a run gets
+   * new data in the next.
+   */
+  public synchronized void restore(State s, CounterSpec spec, boolean keepFinished) {
+    clock.restore(s.clock());
+    windows.restore(s.windows(), spec);
+    lateDroppedTotal = s.lateDropped();
+    lateDropped = lateDroppedTotal;
+    implausible = clock.implausible();
+    watermarkSec = clock.watermarkSec();
+    if (s.finished() && keepFinished) {
+      started = true;
+      finished = true;
+    }
+  }
+
+  /**
+   * A partition's state as values: what it contributed to every window, with the clock that
+   * decides what it will contribute next.
+   *
+   * @param finished whether its input had ended
+   * @param clock its event-time clock
+   * @param lateDropped frames it refused as beyond a window's horizon
+   * @param windows its windows and counters
+   */
+  public record State(boolean finished, PartitionClock.State clock, long lateDropped, Windows.State windows) {}
 }

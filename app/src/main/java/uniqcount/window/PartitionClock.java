@@ -1,5 +1,9 @@
 package uniqcount.window;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * The event-time state of one input partition, fed its frames in arrival order by one thread at
  * a time: decides which timestamps to believe and tracks the partition's watermark (the largest
@@ -19,7 +23,7 @@ package uniqcount.window;
  * input); otherwise (history) the first cluster to reach {@code jumpFrames} frames sets it, and at
  * the end of a short input the largest cluster is taken.
  */
-final class PartitionClock {
+public final class PartitionClock {
   static final int CANDIDATES = 4;
 
   private final EventTimePolicy policy;
@@ -168,42 +172,51 @@ final class PartitionClock {
     }
   }
 
-  void writeState(java.io.DataOutput out) throws java.io.IOException {
-    out.writeBoolean(established);
-    out.writeLong(watermarkSec);
-    out.writeLong(implausible);
-    for (Cluster c : clusters) {
-      out.writeBoolean(c != null);
+  /** This clock's state as values (call while no frames are being applied). */
+  State state() {
+    List<HeldCluster> held = new ArrayList<>();
+    for (int k = 0; k < CANDIDATES; k++) {
+      Cluster c = clusters[k];
       if (c != null) {
-        out.writeLong(c.anchorSec);
-        out.writeInt(c.plausibleSince);
-        out.writeInt(c.size);
-        for (int i = 0; i < c.size; i++) {
-          out.writeLong(c.frames.timestamps[i]);
-          out.writeLong(c.frames.hashes[i]);
-        }
+        held.add(new HeldCluster(k, c.anchorSec, c.plausibleSince,
+            Arrays.copyOf(c.frames.timestamps, c.size), Arrays.copyOf(c.frames.hashes, c.size)));
       }
+    }
+    return new State(established, watermarkSec, implausible, held);
+  }
+
+  /** Sets this clock to a state taken by {@link #state()}. */
+  void restore(State s) {
+    established = s.established();
+    watermarkSec = s.watermarkSec();
+    implausible = s.implausible();
+    Arrays.fill(clusters, null);
+    for (HeldCluster h : s.held()) {
+      if (h.slot() < 0 || h.slot() >= CANDIDATES || h.timestamps().length != h.hashes().length) {
+        throw new IllegalArgumentException("bad held cluster in slot " + h.slot());
+      }
+      Cluster c = new Cluster(h.anchorSec(), policy.jumpFrames());
+      c.plausibleSince = h.plausibleSince();
+      for (int i = 0; i < h.timestamps().length; i++) {
+        c.frames.add(h.timestamps()[i], h.hashes()[i]);
+      }
+      c.size = h.timestamps().length;
+      clusters[h.slot()] = c;
     }
   }
 
-  void readState(java.io.DataInput in) throws java.io.IOException {
-    established = in.readBoolean();
-    watermarkSec = in.readLong();
-    implausible = in.readLong();
-    for (int k = 0; k < CANDIDATES; k++) {
-      if (in.readBoolean()) {
-        Cluster c = new Cluster(in.readLong(), policy.jumpFrames());
-        c.plausibleSince = in.readInt();
-        c.size = in.readInt();
-        for (int i = 0; i < c.size; i++) {
-          c.frames.add(in.readLong(), in.readLong());
-        }
-        clusters[k] = c;
-      } else {
-        clusters[k] = null;
-      }
-    }
-  }
+  /**
+   * The event-time state of a partition as values.
+   *
+   * @param established whether the watermark is set (a first cluster confirmed, or live input)
+   * @param watermarkSec the largest believed ts, or {@link Long#MIN_VALUE}
+   * @param implausible frames found implausible so far
+   * @param held frames held as candidate jumps, per cluster slot
+   */
+  public record State(boolean established, long watermarkSec, long implausible, List<HeldCluster> held) {}
+
+  /** Frames held as a candidate jump: the cluster's slot, anchor, age and frames in arrival order. */
+  public record HeldCluster(int slot, long anchorSec, int plausibleSince, long[] timestamps, long[] hashes) {}
 
   /** Frames within maxFuture of an anchor, held until confirmed or discarded. */
   private static final class Cluster {

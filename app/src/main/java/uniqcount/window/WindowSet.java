@@ -1,13 +1,16 @@
 package uniqcount.window;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import uniqcount.count.CounterSpec;
+import uniqcount.count.DistinctCounter;
 
 /**
- * The windows of one granularity owned by one shard. The two most recently used windows are kept
+ * The windows of one granularity of one {@link Windows}. The two most recently used windows are kept
  * at hand, so frames in order (or a few seconds out of order across a boundary) never touch the
  * map or the calendar. Windows whose late horizon has passed are released, and frames for them
  * are refused from then on.
@@ -64,14 +67,19 @@ final class WindowSet {
     return w;
   }
 
-  /** Drops every window ending at or before {@code endSec}; frames for them are refused from now on. */
-  void release(long endSec) {
+  /**
+   * Drops every window ending at or before {@code endSec}, adding them to {@code released}; frames
+   * for them are refused from now on.
+   */
+  void release(long endSec, List<WindowState> released) {
     if (endSec <= releasedEndSec) {
       return;
     }
     releasedEndSec = endSec;
     for (Iterator<WindowState> it = windows.values().iterator(); it.hasNext(); ) {
-      if (it.next().endSec() <= endSec) {
+      WindowState w = it.next();
+      if (w.endSec() <= endSec) {
+        released.add(w);
         it.remove();
       }
     }
@@ -84,7 +92,7 @@ final class WindowSet {
   }
 
   /** Restores a window (from a checkpoint), merging into one already present. */
-  void restore(long startSec, long endSec, uniqcount.count.DistinctCounter counter, long frames) {
+  void restore(long startSec, long endSec, DistinctCounter counter, long frames) {
     WindowState w = windows.get(startSec);
     if (w == null) {
       w = new WindowState(granularity, startSec, endSec, counter);
@@ -105,5 +113,19 @@ final class WindowSet {
 
   Collection<WindowState> windows() {
     return windows.values();
+  }
+
+  /** The windows in order of their start (snapshots are then independent of hashing). */
+  List<WindowState> windowsByStart() {
+    List<WindowState> list = new ArrayList<>(windows.values());
+    list.sort((a, b) -> Long.compare(a.startSec(), b.startSec()));
+    return list;
+  }
+
+  /** Drops every window (they moved elsewhere); the release line stays. */
+  void clear() {
+    windows.clear();
+    current = none;
+    previous = none;
   }
 }

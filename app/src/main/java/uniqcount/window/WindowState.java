@@ -2,7 +2,7 @@ package uniqcount.window;
 
 import uniqcount.count.DistinctCounter;
 
-/** One window of one shard: its bounds, its distinct counter and its frame count. */
+/** One window of one owner ({@link Windows}): its bounds, its distinct counter and its frame count. */
 public final class WindowState {
   private final Granularity granularity;
   private final long startSec;
@@ -32,7 +32,7 @@ public final class WindowState {
     return endSec;
   }
 
-  /** The distinct counter; owned by the shard's thread while it runs. */
+  /** The distinct counter; owned by the thread holding its {@link Windows}. */
   public DistinctCounter counter() {
     return counter;
   }

@@ -6,13 +6,13 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.temporal.TemporalAdjusters;
 import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
-import java.time.temporal.TemporalAdjusters;
 
 /**
  * Window boundaries in one time zone, from {@code java.time}. Called only when a frame falls
- * outside the windows a shard has at hand, never per frame.
+ * outside the windows a partition has at hand, never per frame.
  *
  * <p>Every granularity partitions the time line into consecutive, non-overlapping windows
  * [start, end):
@@ -39,11 +39,6 @@ public final class ZoneCalendar {
     this.rules = zone.getRules();
     this.fixedOffset = rules.isFixedOffset();
     this.fixedOffsetSeconds = fixedOffset ? rules.getOffset(Instant.EPOCH).getTotalSeconds() : 0;
-  }
-
-  /** The zone. */
-  public ZoneId zone() {
-    return zone;
   }
 
   /** Start (unix seconds) of the {@code g} window holding {@code timestampSec}. */

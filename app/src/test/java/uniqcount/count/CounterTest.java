@@ -139,8 +139,9 @@ class CounterTest {
 
   @Test
   void precisionOutOfRangeIsRefusedWithTheBound() {
-    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
-        IllegalArgumentException.class, () -> CounterSpec.hll(19));
+    uniqcount.UserException e = org.junit.jupiter.api.Assertions.assertThrows(
+        uniqcount.UserException.class, () -> CounterSpec.hll(19));
     assertTrue(e.getMessage().contains("between 4 and 18"), e.getMessage());
+    assertEquals(uniqcount.UserException.Kind.USAGE, e.kind());
   }
 }

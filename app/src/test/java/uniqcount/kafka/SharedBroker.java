@@ -1,6 +1,6 @@
 package uniqcount.kafka;
 
-import uniqcount.testkit.EmbeddedKafka;
+import uniqcount.broker.EmbeddedKafka;
 
 /** One real broker per test JVM, started on first use and stopped when the JVM exits. */
 public final class SharedBroker {

@@ -1,4 +1,4 @@
-package uniqcount.testkit;
+package uniqcount.broker;
 
 import java.io.File;
 import java.io.IOException;
@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
-import uniqcount.source.InputException;
+import uniqcount.UserException;
 
 /**
  * A real single-node Kafka broker (KRaft: broker and controller in one process), run as a child
@@ -41,18 +41,18 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /** Where the broker jars are. */
-  public static Path brokerLib() throws InputException {
+  public static Path brokerLib() throws UserException {
     String p = System.getProperty("uniqcount.broker.lib", System.getenv("UNIQCOUNT_BROKER_LIB"));
     if (p == null) {
-      throw new InputException("no Kafka broker jars: run through bin/uniqcount, or set UNIQCOUNT_BROKER_LIB");
+      throw UserException.failure("no Kafka broker jars: run through bin/uniqcount, or set UNIQCOUNT_BROKER_LIB");
     }
     Path lib = Paths.get(p);
     try (Stream<Path> files = Files.list(lib)) {
       if (files.noneMatch(f -> f.getFileName().toString().startsWith("kafka_2.13-"))) {
-        throw new InputException("no Kafka broker jars in " + lib + " (build them: mvn -q -DskipTests package)");
+        throw UserException.failure("no Kafka broker jars in " + lib + " (build them: mvn -q -DskipTests package)");
       }
     } catch (IOException e) {
-      throw new InputException("no Kafka broker jars in " + lib + " (build them: mvn -q -DskipTests package)", e);
+      throw UserException.failure("no Kafka broker jars in " + lib + " (build them: mvn -q -DskipTests package)", e);
     }
     return lib;
   }
@@ -90,7 +90,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
     if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
       format.destroyForcibly();
-      throw new InputException("cannot format Kafka storage: " + tail(dir.resolve("format.log")));
+      throw UserException.failure("cannot format Kafka storage: " + tail(dir.resolve("format.log")));
     }
     Process broker = new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
         "kafka.Kafka", props.toString())
@@ -114,10 +114,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         break;
       } catch (IOException e) {
         if (!process.isAlive()) {
-          throw new InputException("the Kafka broker stopped: " + tail(dir.resolve("broker.log")));
+          throw UserException.failure("the Kafka broker stopped: " + tail(dir.resolve("broker.log")));
         }
         if (System.nanoTime() > deadline) {
-          throw new InputException("the Kafka broker did not start within " + timeout.toSeconds() + " s: "
+          throw UserException.failure("the Kafka broker did not start within " + timeout.toSeconds() + " s: "
               + tail(dir.resolve("broker.log")));
         }
         Thread.sleep(100);
@@ -127,7 +127,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2000))) {
       while (true) {
         if (!process.isAlive()) {
-          throw new InputException("the Kafka broker stopped: " + tail(dir.resolve("broker.log")));
+          throw UserException.failure("the Kafka broker stopped: " + tail(dir.resolve("broker.log")));
         }
         try {
           admin.describeCluster().clusterId().get(2, TimeUnit.SECONDS);
@@ -135,7 +135,7 @@ public final class EmbeddedKafka implements AutoCloseable {
           return;
         } catch (Exception e) {
           if (System.nanoTime() > deadline) {
-            throw new InputException("the Kafka broker did not start within " + timeout.toSeconds() + " s: "
+            throw UserException.failure("the Kafka broker did not start within " + timeout.toSeconds() + " s: "
                 + tail(dir.resolve("broker.log")));
           }
           Thread.sleep(200);

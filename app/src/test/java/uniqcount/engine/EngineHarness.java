@@ -1,4 +1,4 @@
-package uniqcount.emit;
+package uniqcount.engine;
 
 import java.io.ByteArrayInputStream;
 import java.time.ZoneId;
@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import uniqcount.count.CounterSpec;
+import uniqcount.emit.Emitter;
+import uniqcount.emit.ResultRecord;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.source.Chunk;
 import uniqcount.source.LineChunker;
@@ -15,41 +17,42 @@ import uniqcount.window.Clock;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
-import uniqcount.window.Shard;
+import uniqcount.window.Windows;
 import uniqcount.window.ZoneCalendar;
 
 /**
- * The real engine — chunker, shards, partitions, emitter — driven synchronously from the test
- * thread with a manual clock: every chunk goes to the next shard in turn, and the emitter ticks
+ * The real data path — chunker, workers, partitions, emitter — driven synchronously from the test
+ * thread with a manual clock: every chunk goes to the next worker in turn, and the emitter ticks
  * whenever the test says.
  */
 final class EngineHarness {
   static final int MAX_FRAME = 8192;
 
   final ManualClock clock = new ManualClock();
-  final List<Shard> shards = new ArrayList<>();
+  final List<Worker> workers = new ArrayList<>();
   final List<Partition> partitions = new ArrayList<>();
   final Emitter emitter;
   final List<ResultRecord> records = new ArrayList<>();
   private final BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(2);
-  private int nextShard;
+  private int nextWorker;
   int maxWindowsHeld;
 
-  EngineHarness(int shardCount, int partitionCount, EventTimePolicy policy, CounterSpec spec, boolean early) {
-    for (int i = 0; i < shardCount; i++) {
-      shards.add(new Shard(EnumSet.allOf(Granularity.class), new ZoneCalendar(ZoneId.of("UTC")), spec,
-          new FrameDecoder(MAX_FRAME)));
+  EngineHarness(int workerCount, int partitionCount, EventTimePolicy policy, CounterSpec spec, boolean early) {
+    for (int i = 0; i < workerCount; i++) {
+      workers.add(new Worker(new FrameDecoder(MAX_FRAME)));
     }
+    ZoneCalendar calendar = new ZoneCalendar(ZoneId.of("UTC"));
     for (int i = 0; i < partitionCount; i++) {
-      partitions.add(new Partition(i, policy, clock));
+      partitions.add(new Partition(policy, clock, new Windows(EnumSet.allOf(Granularity.class), calendar, spec)));
     }
-    emitter = new Emitter(shards, partitions, policy, spec, clock, early, 1_000_000_000L);
+    emitter = new Emitter(partitions, new Windows(EnumSet.allOf(Granularity.class), calendar, spec), policy, spec, clock,
+        early, 1_000_000_000L);
     pool.add(new Chunk(2 * MAX_FRAME));
     pool.add(new Chunk(2 * MAX_FRAME));
   }
 
-  static EngineHarness withDefaults(int shards) {
-    return new EngineHarness(shards, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
+  static EngineHarness withDefaults(int workers) {
+    return new EngineHarness(workers, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
   }
 
   /**
@@ -59,7 +62,7 @@ final class EngineHarness {
    */
   void feed(byte[] data, int partition, long nanosPerChunk) throws Exception {
     new LineChunker(pool, MAX_FRAME).read(new ByteArrayInputStream(data), partition, chunk -> {
-      shards.get(nextShard++ % shards.size()).onChunk(chunk, partitions.get(partition));
+      workers.get(nextWorker++ % workers.size()).onChunk(chunk, partitions.get(partition));
       pool.add(chunk);
       clock.advance(nanosPerChunk);
       tick();
@@ -70,15 +73,15 @@ final class EngineHarness {
 
   /** Feeds whole lines to a partition as its next chunk, without ending it. */
   void feedOpen(byte[] data, int partition) {
-    shards.get(nextShard++ % shards.size())
+    workers.get(nextWorker++ % workers.size())
         .onChunk(uniqcount.source.TestChunks.of(data, partition, openSequence[partition]++, false), partitions.get(partition));
   }
 
   void tick() {
     records.addAll(emitter.tick());
     int held = 0;
-    for (Shard s : shards) {
-      held += s.windowCount();
+    for (Partition p : partitions) {
+      held += p.windows().windowCount();
     }
     maxWindowsHeld = Math.max(maxWindowsHeld, held);
   }
@@ -89,24 +92,24 @@ final class EngineHarness {
 
   long implausible() {
     long n = 0;
-    for (Shard s : shards) {
-      n += s.stats().implausible();
+    for (Partition p : partitions) {
+      n += p.implausible();
     }
     return n;
   }
 
   long lateDropped() {
     long n = 0;
-    for (Shard s : shards) {
-      n += s.stats().lateDropped();
+    for (Partition p : partitions) {
+      n += p.lateDropped();
     }
     return n;
   }
 
-  /** A clock the test moves by hand. */
-  static final class ManualClock implements Clock {
-    long nanos = 1_000_000_000_000L;
-    long epochSecond = 1_800_000_000L;
+  /** A clock the test moves by hand (from any thread). */
+  static class ManualClock implements Clock {
+    volatile long nanos = 1_000_000_000_000L;
+    volatile long epochSecond = 1_800_000_000L;
 
     void advance(long byNanos) {
       nanos += byNanos;

@@ -1,4 +1,4 @@
-package uniqcount.cli;
+package uniqcount.engine;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,7 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import uniqcount.frame.Reject;
-import uniqcount.window.Shard;
+import uniqcount.window.Partition;
 
 /**
  * Run statistics on stderr: a progress line every interval on long runs and one final line.
@@ -24,14 +24,16 @@ import uniqcount.window.Shard;
  * not in it.
  */
 final class Stats {
-  private final List<Shard> shards;
+  private final List<Worker> workers;
+  private final List<Partition> partitions;
   private final PrintStream err;
   private final long startNanos = System.nanoTime();
   private final String scanner;
   private Thread reporter;
 
-  Stats(List<Shard> shards, PrintStream err, String scanner) {
-    this.shards = shards;
+  Stats(List<Worker> workers, List<Partition> partitions, PrintStream err, String scanner) {
+    this.workers = workers;
+    this.partitions = partitions;
     this.err = err;
     this.scanner = scanner;
   }
@@ -78,18 +80,20 @@ final class Stats {
     long implausible = 0;
     long lateDropped = 0;
     long[] rejected = new long[Reject.count()];
-    for (Shard s : shards) {
-      Shard.ShardStats st = s.stats();
-      frames += st.frames();
-      accepted += st.accepted();
-      bytes += st.bytes();
-      decodeNanos += st.decodeNanos();
-      busyNanos += st.busyNanos();
-      implausible += st.implausible();
-      lateDropped += st.lateDropped();
+    for (Worker w : workers) {
+      Worker.WorkerStats st = w.stats();
+      frames += st.get(Worker.WorkerStats.FRAMES);
+      accepted += st.get(Worker.WorkerStats.ACCEPTED);
+      bytes += st.get(Worker.WorkerStats.BYTES);
+      decodeNanos += st.get(Worker.WorkerStats.DECODE_NANOS);
+      busyNanos += st.get(Worker.WorkerStats.BUSY_NANOS);
       for (int i = 0; i < rejected.length; i++) {
-        rejected[i] += st.rejected(Reject.of(i));
+        rejected[i] += st.get(Worker.WorkerStats.REJECTS + i);
       }
+    }
+    for (Partition p : partitions) {
+      implausible += p.implausible();
+      lateDropped += p.lateDropped();
     }
     double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
     StringBuilder reasons = new StringBuilder();

@@ -1,4 +1,4 @@
-package uniqcount.kafka;
+package uniqcount.bench;
 
 import java.time.Duration;
 import java.util.HashMap;

@@ -1,0 +1,387 @@
+package uniqcount.checkpoint;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import uniqcount.UserException;
+import uniqcount.count.CounterImage;
+import uniqcount.emit.Emitter;
+import uniqcount.emit.ResultRecord;
+import uniqcount.window.Granularity;
+import uniqcount.window.Partition;
+import uniqcount.window.PartitionClock;
+import uniqcount.window.Windows;
+
+/**
+ * The one byte layout of all persisted state: snapshots ({@link Snapshot}, in checkpoint files
+ * and the {@code --exactly-once} checkpoint topic) and partials (one partition's {@link
+ * Partition.State}, mergeable with others). Big-endian throughout; {@code utf} is {@link
+ * java.io.DataOutput#writeUTF}.
+ *
+ * <pre>
+ * envelope
+ *   offset size  field
+ *        0    4  magic: "UQCP" snapshot, "UQPT" partial
+ *        4    2  format version ({@value #VERSION}); a reader refuses any other
+ *        6    2  reserved, 0
+ *        8    8  payload length n
+ *       16    4  CRC-32C of the payload
+ *       20    n  payload
+ *
+ * snapshot payload
+ *   utf        fingerprint
+ *   int n      positions, then n x long
+ *   long       output file position (-1: not a file)
+ *   emitter    long watermark; int m, then m x published
+ *   int p      partitions, then p x partition
+ *   windows    the retired windows
+ *   int k      totals, then k x long (frames, bytes, decode ns, busy ns, accepted, rejects by reason)
+ *
+ * partial payload
+ *   partition
+ *
+ * published   byte granularity ordinal, long start, long end, int next revision, long frames,
+ *             bool final, byte status ordinal, long uniques, double rse
+ * partition   bool finished; clock; long late dropped; windows
+ * clock       bool established, long watermark, long implausible, int h, then h x held cluster
+ * held        byte slot, long anchor, int plausible frames since, int f, then f x (long ts, long hash)
+ * windows     byte g, then g x (byte granularity ordinal, long released end);
+ *             int w, then w x (byte granularity ordinal, long start, long end, long frames, counter)
+ * counter     byte form (0 exact, 1 sparse hll, 2 dense hll), byte precision (0 for exact),
+ *             then for 0 and 1: int v, v x long (uid hashes, ascending); for 2: 2^precision register bytes
+ * </pre>
+ *
+ * A decoder never trusts a count: each must fit in the bytes left, and the payload must be used
+ * exactly. Every problem is a {@link UserException} naming the source and what is wrong.
+ */
+public final class StateCodec {
+  /** The current format version; version 1 (before the engine layer) is not read. */
+  public static final short VERSION = 2;
+  /** What the snapshot's totals hold, in order; rejects by reason follow. */
+  public static final List<String> TOTALS = List.of("frames", "bytes", "decode_nanos", "busy_nanos", "accepted");
+
+  static final int SNAPSHOT_MAGIC = 0x55514350; // "UQCP"
+  static final int PARTIAL_MAGIC = 0x55515054; // "UQPT"
+  static final int HEADER = 20;
+
+  private StateCodec() {}
+
+  /** A snapshot's bytes, envelope included. */
+  public static byte[] encode(Snapshot s) {
+    return envelope(SNAPSHOT_MAGIC, payload(out -> {
+      out.writeUTF(s.fingerprint());
+      writeLongs(out, s.positions());
+      out.writeLong(s.outputPosition());
+      out.writeLong(s.emitter().watermarkSec());
+      out.writeInt(s.emitter().published().size());
+      for (Emitter.Published p : s.emitter().published()) {
+        out.writeByte(p.granularity().ordinal());
+        out.writeLong(p.startSec());
+        out.writeLong(p.endSec());
+        out.writeInt(p.revision());
+        out.writeLong(p.frames());
+        out.writeBoolean(p.isFinal());
+        out.writeByte(p.status().ordinal());
+        out.writeLong(p.uniques());
+        out.writeDouble(p.rse());
+      }
+      out.writeInt(s.partitions().size());
+      for (Partition.State p : s.partitions()) {
+        writePartition(out, p);
+      }
+      writeWindows(out, s.retired());
+      writeLongs(out, s.totals());
+    }));
+  }
+
+  /**
+   * The snapshot in {@code bytes}.
+   *
+   * @param name what the bytes are, for messages (a file name, "the snapshot in topic x")
+   * @throws UserException if they are truncated, foreign, of another version or corrupt
+   */
+  public static Snapshot decode(byte[] bytes, String name) {
+    Reader in = open(bytes, SNAPSHOT_MAGIC, name);
+    try {
+      String fingerprint = in.data.readUTF();
+      long[] positions = in.longs();
+      long outputPosition = in.data.readLong();
+      long watermark = in.data.readLong();
+      int m = in.count(46);
+      List<Emitter.Published> published = new ArrayList<>(m);
+      for (int i = 0; i < m; i++) {
+        published.add(new Emitter.Published(in.granularity(), in.data.readLong(), in.data.readLong(), in.data.readInt(),
+            in.data.readLong(), in.data.readBoolean(), in.status(), in.data.readLong(), in.data.readDouble()));
+      }
+      int p = in.count(1);
+      List<Partition.State> partitions = new ArrayList<>(p);
+      for (int i = 0; i < p; i++) {
+        partitions.add(readPartition(in));
+      }
+      Windows.State retired = readWindows(in);
+      long[] totals = in.longs();
+      in.end();
+      return new Snapshot(fingerprint, positions, outputPosition, new Emitter.State(watermark, published), partitions,
+          retired, totals);
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
+  }
+
+  /** A partial's bytes: one partition's contribution to every window, with its clock. */
+  public static byte[] encodePartial(Partition.State partition) {
+    return envelope(PARTIAL_MAGIC, payload(out -> writePartition(out, partition)));
+  }
+
+  /**
+   * The partial in {@code bytes}.
+   *
+   * @throws UserException if they are truncated, foreign, of another version or corrupt
+   */
+  public static Partition.State decodePartial(byte[] bytes, String name) {
+    Reader in = open(bytes, PARTIAL_MAGIC, name);
+    try {
+      Partition.State p = readPartition(in);
+      in.end();
+      return p;
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
+  }
+
+  private static void writePartition(DataOutputStream out, Partition.State p) throws IOException {
+    out.writeBoolean(p.finished());
+    PartitionClock.State c = p.clock();
+    out.writeBoolean(c.established());
+    out.writeLong(c.watermarkSec());
+    out.writeLong(c.implausible());
+    out.writeInt(c.held().size());
+    for (PartitionClock.HeldCluster h : c.held()) {
+      out.writeByte(h.slot());
+      out.writeLong(h.anchorSec());
+      out.writeInt(h.plausibleSince());
+      out.writeInt(h.timestamps().length);
+      for (int i = 0; i < h.timestamps().length; i++) {
+        out.writeLong(h.timestamps()[i]);
+        out.writeLong(h.hashes()[i]);
+      }
+    }
+    out.writeLong(p.lateDropped());
+    writeWindows(out, p.windows());
+  }
+
+  private static Partition.State readPartition(Reader in) throws IOException {
+    boolean finished = in.data.readBoolean();
+    boolean established = in.data.readBoolean();
+    long watermark = in.data.readLong();
+    long implausible = in.data.readLong();
+    int h = in.count(17);
+    List<PartitionClock.HeldCluster> held = new ArrayList<>(h);
+    for (int i = 0; i < h; i++) {
+      int slot = in.data.readByte();
+      long anchor = in.data.readLong();
+      int since = in.data.readInt();
+      int f = in.count(16);
+      long[] ts = new long[f];
+      long[] hashes = new long[f];
+      for (int j = 0; j < f; j++) {
+        ts[j] = in.data.readLong();
+        hashes[j] = in.data.readLong();
+      }
+      held.add(new PartitionClock.HeldCluster(slot, anchor, since, ts, hashes));
+    }
+    long lateDropped = in.data.readLong();
+    return new Partition.State(finished, new PartitionClock.State(established, watermark, implausible, held), lateDropped,
+        readWindows(in));
+  }
+
+  private static void writeWindows(DataOutputStream out, Windows.State w) throws IOException {
+    out.writeByte(w.granularities().size());
+    for (int k = 0; k < w.granularities().size(); k++) {
+      out.writeByte(w.granularities().get(k).ordinal());
+      out.writeLong(w.releasedEndSec()[k]);
+    }
+    out.writeInt(w.windows().size());
+    for (Windows.WindowImage image : w.windows()) {
+      out.writeByte(image.granularity().ordinal());
+      out.writeLong(image.startSec());
+      out.writeLong(image.endSec());
+      out.writeLong(image.frames());
+      CounterImage c = image.counter();
+      out.writeByte(c.form().ordinal());
+      out.writeByte(c.precision());
+      if (c.form() == CounterImage.Form.DENSE_HLL) {
+        out.write(c.registers());
+      } else {
+        writeLongs(out, c.values());
+      }
+    }
+  }
+
+  private static Windows.State readWindows(Reader in) throws IOException {
+    int g = in.data.readUnsignedByte();
+    List<Granularity> granularities = new ArrayList<>(g);
+    long[] released = new long[g];
+    for (int k = 0; k < g; k++) {
+      granularities.add(in.granularity());
+      released[k] = in.data.readLong();
+    }
+    int w = in.count(27);
+    List<Windows.WindowImage> windows = new ArrayList<>(w);
+    for (int i = 0; i < w; i++) {
+      Granularity granularity = in.granularity();
+      long start = in.data.readLong();
+      long end = in.data.readLong();
+      long frames = in.data.readLong();
+      int form = in.data.readUnsignedByte();
+      int precision = in.data.readUnsignedByte();
+      CounterImage counter;
+      if (form == CounterImage.Form.DENSE_HLL.ordinal()) {
+        if (precision > 30) {
+          throw new IOException("precision " + precision);
+        }
+        byte[] registers = new byte[in.bytes(1 << precision)];
+        in.data.readFully(registers);
+        counter = CounterImage.dense(precision, registers);
+      } else if (form == CounterImage.Form.SPARSE_HLL.ordinal()) {
+        counter = CounterImage.sparse(precision, in.longs());
+      } else if (form == CounterImage.Form.EXACT.ordinal()) {
+        counter = CounterImage.exact(in.longs());
+      } else {
+        throw new IOException("unknown counter form " + form);
+      }
+      windows.add(new Windows.WindowImage(granularity, start, end, frames, counter));
+    }
+    return new Windows.State(granularities, released, windows);
+  }
+
+  private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
+    out.writeInt(values.length);
+    for (long v : values) {
+      out.writeLong(v);
+    }
+  }
+
+  /** Writes a payload with a {@link DataOutputStream}. */
+  private interface PayloadWriter {
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  private static byte[] payload(PayloadWriter writer) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      writer.write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] envelope(int magic, byte[] payload) {
+    CRC32C crc = new CRC32C();
+    crc.update(payload);
+    return ByteBuffer.allocate(HEADER + payload.length).putInt(magic).putShort(VERSION).putShort((short) 0)
+        .putLong(payload.length).putInt((int) crc.getValue()).put(payload).array();
+  }
+
+  private static Reader open(byte[] all, int magic, String name) {
+    String what = magic == SNAPSHOT_MAGIC ? "snapshot" : "partial";
+    if (all.length < 4 || ByteBuffer.wrap(all).getInt() != magic) {
+      throw UserException.failure(name + " is not a uniqcount " + what);
+    }
+    if (all.length < HEADER) {
+      throw UserException.failure(name + " is truncated (" + all.length + " bytes)");
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    b.getInt();
+    short version = b.getShort();
+    if (version != VERSION) {
+      throw UserException.failure(name + " has format version " + version + ", this uniqcount reads " + VERSION
+          + (version > VERSION ? " (written by a newer uniqcount)" : ""));
+    }
+    b.getShort();
+    long length = b.getLong();
+    int crc = b.getInt();
+    if (length != all.length - HEADER) {
+      throw UserException.failure(name + " is truncated (" + (all.length - HEADER) + " of " + length + " bytes)");
+    }
+    CRC32C c = new CRC32C();
+    c.update(all, HEADER, all.length - HEADER);
+    if ((int) c.getValue() != crc) {
+      throw UserException.failure(name + " is corrupt (checksum mismatch)");
+    }
+    return new Reader(all, name);
+  }
+
+  /** A payload being read, with checks that counts fit the bytes left. */
+  private static final class Reader {
+    final DataInputStream data;
+    final ByteArrayInputStream bytes;
+    final String name;
+
+    Reader(byte[] all, String name) {
+      this.bytes = new ByteArrayInputStream(all, HEADER, all.length - HEADER);
+      this.data = new DataInputStream(bytes);
+      this.name = name;
+    }
+
+    /** A count of items of at least {@code minBytes} each, checked against what is left. */
+    int count(int minBytes) throws IOException {
+      int n = data.readInt();
+      if (n < 0 || (long) n * minBytes > bytes.available()) {
+        throw new IOException("a count of " + n + " does not fit the " + bytes.available() + " bytes left");
+      }
+      return n;
+    }
+
+    int bytes(int n) throws IOException {
+      if (n > bytes.available()) {
+        throw new EOFException();
+      }
+      return n;
+    }
+
+    long[] longs() throws IOException {
+      long[] v = new long[count(8)];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = data.readLong();
+      }
+      return v;
+    }
+
+    Granularity granularity() throws IOException {
+      int g = data.readUnsignedByte();
+      if (g >= Granularity.values().length) {
+        throw new IOException("unknown window kind " + g);
+      }
+      return Granularity.values()[g];
+    }
+
+    ResultRecord.Status status() throws IOException {
+      int s = data.readUnsignedByte();
+      if (s >= ResultRecord.Status.values().length) {
+        throw new IOException("unknown status " + s);
+      }
+      return ResultRecord.Status.values()[s];
+    }
+
+    void end() throws IOException {
+      if (bytes.available() != 0) {
+        throw new IOException(bytes.available() + " unexpected trailing bytes");
+      }
+    }
+
+    UserException damaged(Exception e) {
+      String why = e instanceof EOFException ? "ends early" : e.getMessage();
+      return UserException.failure(name + " is damaged (" + why + ")", e);
+    }
+  }
+}

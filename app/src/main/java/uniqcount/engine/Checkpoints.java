@@ -1,0 +1,169 @@
+package uniqcount.engine;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import uniqcount.UserException;
+import uniqcount.checkpoint.CheckpointStore;
+import uniqcount.checkpoint.Snapshot;
+import uniqcount.checkpoint.StateCodec;
+import uniqcount.emit.Emitter;
+import uniqcount.kafka.KafkaCheckpoints;
+import uniqcount.sink.JsonLinesSink;
+import uniqcount.sink.ResultSink;
+import uniqcount.sink.TransactionalResultSink;
+import uniqcount.window.Clock;
+import uniqcount.window.Partition;
+import uniqcount.window.Windows;
+
+/**
+ * A job's snapshots: where they go ({@code --checkpoint DIR}, or the {@code --exactly-once}
+ * transaction with the results and the input offsets), when they are due (the job's clock), how
+ * the whole state is captured and how a snapshot is restored into a fresh job.
+ */
+final class Checkpoints {
+  private final JobConfig config;
+  private final Clock clock;
+  private final String fingerprint;
+  private final List<Partition> partitions;
+  private final Windows retired;
+  private final Emitter emitter;
+  private final List<Worker> workers;
+  private final CheckpointStore store;
+  private final TransactionalResultSink txSink;
+  private long nextNanos;
+
+  /** Opens where snapshots go (for exactly-once, the transactional producer, which aborts what a predecessor left open). */
+  Checkpoints(JobConfig config, Clock clock, String fingerprint, List<Partition> partitions, Windows retired,
+      Emitter emitter, List<Worker> workers) {
+    this.config = config;
+    this.clock = clock;
+    this.fingerprint = fingerprint;
+    this.partitions = partitions;
+    this.retired = retired;
+    this.emitter = emitter;
+    this.workers = workers;
+    JobConfig.Recovery r = config.recovery();
+    if (r.exactlyOnce()) {
+      JobConfig.TopicInput k = config.topicInput();
+      txSink = new TransactionalResultSink(config.kafka().settings(), config.output().topic(), r.checkpointTopic(),
+          k.topic(), k.group());
+      store = null;
+    } else {
+      txSink = null;
+      store = r.checkpointDir() == null ? null : new CheckpointStore(r.checkpointDir());
+    }
+    postpone();
+  }
+
+  /** The exactly-once results sink, or null. */
+  TransactionalResultSink transactionalSink() {
+    return txSink;
+  }
+
+  /** Whether a snapshot is due on the job's clock (never when checkpoints are off). */
+  boolean due() {
+    return config.recovery().enabled() && clock.nanoTime() >= nextNanos;
+  }
+
+  /** The next snapshot is due one interval from now. */
+  void postpone() {
+    nextNanos = clock.nanoTime() + config.recovery().interval().toNanos();
+  }
+
+  /**
+   * Loads the newest usable snapshot into the fresh state, or returns null to start from zero.
+   *
+   * @param keepFinished whether a partition finished in the snapshot stays finished (files)
+   * @throws UserException if the snapshot is damaged or was made with other options or input
+   */
+  Snapshot restore(boolean keepFinished, PrintStream err) throws IOException {
+    Snapshot s;
+    String where;
+    if (txSink != null) {
+      where = "topic " + config.recovery().checkpointTopic();
+      byte[] record = KafkaCheckpoints.latest(config.kafka().settings(), config.recovery().checkpointTopic(),
+          config.topicInput().group());
+      s = record == null ? null : StateCodec.decode(record, "the snapshot in " + where);
+    } else if (store != null) {
+      where = config.recovery().checkpointDir().toString();
+      s = store.readLatest(err);
+    } else {
+      return null;
+    }
+    if (s == null) {
+      return null;
+    }
+    if (!s.fingerprint().equals(fingerprint)) {
+      throw UserException.failure("the checkpoint was made with other options or input: it has [" + s.fingerprint()
+          + "], this run [" + fingerprint + "]; use the same options, or another --checkpoint directory");
+    }
+    if (s.partitions().size() != partitions.size() || s.positions().length != partitions.size()) {
+      throw UserException.failure("the checkpoint has " + s.partitions().size() + " partitions, the input now "
+          + partitions.size());
+    }
+    if (s.totals().length != Worker.WorkerStats.SIZE) {
+      throw UserException.failure("the checkpoint's stats have " + s.totals().length + " fields, expected "
+          + Worker.WorkerStats.SIZE);
+    }
+    try {
+      emitter.restore(s.emitter());
+      for (int i = 0; i < partitions.size(); i++) {
+        partitions.get(i).restore(s.partitions().get(i), config.counting().counter(), keepFinished);
+      }
+      retired.restore(s.retired(), config.counting().counter());
+    } catch (IllegalArgumentException e) {
+      throw UserException.failure("the checkpoint in " + where + " does not fit this run: " + e.getMessage(), e);
+    }
+    workers.get(0).restoreTotals(s.totals());
+    err.println("uniqcount: resuming from the checkpoint in " + where);
+    return s;
+  }
+
+  /**
+   * Takes a snapshot of the whole state with these input positions. The caller guarantees that
+   * nothing moves meanwhile: no batch is being applied and no emitter round runs.
+   *
+   * @param out the results sink, flushed first (with exactly-once, committed with the snapshot)
+   * @param fileSink the output file, whose length the snapshot records, or null
+   */
+  void take(long[] positions, ResultSink out, JsonLinesSink fileSink) {
+    try {
+      out.flush();
+      long outputPosition = fileSink == null ? -1 : fileSink.position();
+      List<Partition.State> states = new ArrayList<>();
+      for (Partition p : partitions) {
+        states.add(p.state());
+      }
+      Snapshot snapshot = new Snapshot(fingerprint, positions.clone(), outputPosition, emitter.state(), states,
+          retired.state(), totals());
+      if (txSink != null) {
+        Map<Integer, Long> offsets = new HashMap<>();
+        for (int i = 0; i < positions.length; i++) {
+          offsets.put(i, positions[i]);
+        }
+        txSink.commit(StateCodec.encode(snapshot), offsets);
+      } else {
+        store.write(snapshot);
+      }
+    } catch (IOException e) {
+      throw UserException.failure("cannot write a checkpoint to " + (txSink != null ? "topic "
+          + config.recovery().checkpointTopic() : config.recovery().checkpointDir()) + ": " + e.getMessage(), e);
+    } finally {
+      postpone();
+    }
+  }
+
+  private long[] totals() {
+    long[] t = new long[Worker.WorkerStats.SIZE];
+    for (Worker w : workers) {
+      for (int i = 0; i < t.length; i++) {
+        t[i] += w.stats().get(i);
+      }
+    }
+    return t;
+  }
+}

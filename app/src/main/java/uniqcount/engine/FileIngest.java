@@ -1,0 +1,189 @@
+package uniqcount.engine;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.source.Chunk;
+import uniqcount.source.Inputs;
+import uniqcount.source.LineChunker;
+
+/**
+ * Files and stdin: the job's thread reads the inputs one after another (each a partition) and
+ * splits them into line-aligned chunks from a pool; the workers take chunks from one queue, so
+ * the load balances itself, and each chunk's partition applies the decoded batches in order.
+ * A checkpoint pauses the reader between chunks until every chunk handed out is counted.
+ */
+final class FileIngest implements Ingest {
+  private final Job job;
+  private final List<String> specs;
+  private final AtomicLong completed = new AtomicLong();
+  private final List<Thread> threads = new ArrayList<>();
+  private final Chunk endOfInput = new Chunk(1);
+  private List<String> inputs;
+  private long[] positions;
+  private long dispatched;
+  private BlockingQueue<Chunk> work;
+
+  FileIngest(Job job, JobConfig.FileInput input) {
+    this.job = job;
+    this.specs = input.specs();
+  }
+
+  @Override
+  public int open(KafkaAdmin admin) {
+    inputs = Inputs.resolve(specs);
+    return inputs.size();
+  }
+
+  @Override
+  public String describe() {
+    return "files:" + String.join("|", inputs);
+  }
+
+  @Override
+  public boolean keepsFinished() {
+    return true;
+  }
+
+  @Override
+  public void startAt(long[] from) {
+    positions = from != null ? from : new long[inputs.size()];
+  }
+
+  @Override
+  public End run() throws Exception {
+    JobConfig.Counting c = job.config().counting();
+    int queued = 2 * c.threads() + 2;
+    BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(queued);
+    int capacity = LineChunker.chunkCapacity(c.maxFrameBytes());
+    for (int i = 0; i < queued; i++) {
+      pool.add(new Chunk(capacity));
+    }
+    work = new ArrayBlockingQueue<>(queued);
+    for (int i = 0; i < job.workers().size(); i++) {
+      Worker worker = job.workers().get(i);
+      Thread t = new Thread(() -> work(worker, pool), "uniqcount-worker-" + i);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    LineChunker chunker = new LineChunker(pool, c.maxFrameBytes());
+    try {
+      for (int partition = 0; partition < inputs.size(); partition++) {
+        if (job.partitions().get(partition).finished()) {
+          continue; // counted before the restart
+        }
+        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in())) {
+          in.skipNBytes(positions[partition]);
+          int p = partition;
+          chunker.read(in, partition, positions[partition], chunk -> {
+            long end = chunk.startOffset() + chunk.length();
+            hand(chunk);
+            positions[p] = end;
+            if (job.stopRequested()) {
+              throw new StopRequested();
+            }
+            if (job.checkpointDue()) {
+              awaitQuiescent();
+              job.checkpoint(positions);
+            }
+          });
+        }
+      }
+    } catch (StopRequested e) {
+      // Ctrl-C: count what was handed out, keep a checkpoint, publish no premature finals
+      awaitQuiescent();
+      endWorkers();
+      return End.STOPPED;
+    }
+    endWorkers();
+    return End.INPUT_OVER;
+  }
+
+  private void work(Worker worker, BlockingQueue<Chunk> pool) {
+    try {
+      while (true) {
+        Chunk chunk = work.take();
+        if (chunk == endOfInput) {
+          return;
+        }
+        worker.onChunk(chunk, job.partitions().get(chunk.partition()));
+        pool.add(chunk);
+        completed.incrementAndGet();
+      }
+    } catch (InterruptedException e) {
+      // stopped after a failure elsewhere
+    } catch (Throwable e) {
+      job.fail(e);
+    }
+  }
+
+  private void hand(Chunk chunk) {
+    try {
+      work.put(chunk);
+      dispatched++;
+    } catch (InterruptedException e) {
+      throw new Interrupted();
+    }
+  }
+
+  /** Waits until every chunk handed out is counted (the reader is paused meanwhile). */
+  private void awaitQuiescent() {
+    while (completed.get() < dispatched) {
+      if (job.failed()) {
+        throw new Interrupted();
+      }
+      try {
+        Thread.sleep(0, 200_000);
+      } catch (InterruptedException e) {
+        throw new Interrupted();
+      }
+    }
+  }
+
+  private void endWorkers() throws InterruptedException {
+    for (int i = 0; i < threads.size(); i++) {
+      work.put(endOfInput);
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+  }
+
+  @Override
+  public long[] finalPositions(End end) {
+    return end == End.INPUT_OVER ? Job.positions(inputs.size(), -1) : positions.clone();
+  }
+
+  @Override
+  public void stop() throws InterruptedException {
+    for (Thread t : threads) {
+      t.interrupt();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+  }
+
+  /** Unwinds the reader on a stop request. */
+  private static final class StopRequested extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StopRequested() {
+      super("stop requested", null, false, false);
+    }
+  }
+
+  /** Unwinds the reader when a failure elsewhere interrupted it; the job reports that failure. */
+  private static final class Interrupted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Interrupted() {
+      super("interrupted by a failure elsewhere", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package uniqcount.engine;
+
+import uniqcount.kafka.KafkaAdmin;
+
+/**
+ * How frames reach the {@link Job}'s workers: one adapter for files and stdin ({@link
+ * FileIngest}), one for a Kafka topic ({@link KafkaIngest}). The job owns everything else.
+ */
+interface Ingest {
+  /** Why {@link #run()} returned. */
+  enum End {
+    /** A finite input was read to its end: every window is flushed as final. */
+    INPUT_OVER,
+    /** Kafka: no record for the idle-exit time: every window is flushed as final. */
+    IDLE,
+    /** A stop was requested: what was read is counted, nothing is flushed. */
+    STOPPED
+  }
+
+  /**
+   * Checks the input before anything starts and returns its partition count.
+   *
+   * @param admin a connected admin client when Kafka is used, else null
+   */
+  int open(KafkaAdmin admin);
+
+  /** The input as it goes into a checkpoint's fingerprint (the resolved file list, or the topic). */
+  String describe();
+
+  /** Whether a partition that was finished in a snapshot stays finished (a file does; a Kafka partition gets new records). */
+  boolean keepsFinished();
+
+  /** Where reading starts, per partition (from a snapshot), or null for the beginning. */
+  void startAt(long[] positions);
+
+  /** Reads until the input ends, the idle exit, or a stop request; checkpoints when due. */
+  End run() throws Exception;
+
+  /** The positions a last checkpoint records, after {@link #stop()}. */
+  long[] finalPositions(End end);
+
+  /** Stops and joins every thread of the adapter (idempotent; also after a failure). */
+  void stop() throws InterruptedException;
+}

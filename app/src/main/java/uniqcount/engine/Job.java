@@ -1,0 +1,375 @@
+package uniqcount.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import uniqcount.UserException;
+import uniqcount.checkpoint.Snapshot;
+import uniqcount.emit.Emitter;
+import uniqcount.emit.ResultRecord;
+import uniqcount.frame.BlockScanner;
+import uniqcount.frame.FrameDecoder;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.sink.JsonLinesSink;
+import uniqcount.sink.KafkaResultSink;
+import uniqcount.sink.ResultSink;
+import uniqcount.sink.TeeSink;
+import uniqcount.sink.TransactionalResultSink;
+import uniqcount.window.Clock;
+import uniqcount.window.Partition;
+import uniqcount.window.Windows;
+import uniqcount.window.ZoneCalendar;
+
+/**
+ * One {@code count} job: start, run, stop. Owns the threads (workers, the emitter loop, the
+ * stats reporter; the ingest's reader or consumers), the partitions that hold all counting state,
+ * the merge step ({@link Emitter}), the sinks and the checkpoints. Files and Kafka are two
+ * {@link Ingest} adapters of this one job.
+ *
+ * <p><b>One failure path.</b> Any thread that fails calls {@link #fail}: the first cause is kept,
+ * later ones (often consequences: an input closed by the interrupt that stopped its reader) are
+ * attached to it as suppressed. Then every thread is stopped and joined, every sink closed, and
+ * {@link #run()} throws the first cause: a {@link UserException} as it is, an I/O error as a
+ * {@link UserException} with its message, anything else as an internal error.
+ *
+ * <p><b>Time.</b> Every decision that depends on wall time — the idle exit, the checkpoint
+ * interval, early and update intervals, idle partitions, live-input plausibility — reads the
+ * injected {@link Clock}, so tests drive them without sleeping.
+ */
+public final class Job {
+  private final JobConfig config;
+  private final Streams streams;
+  private final Clock clock;
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final List<ResultSink> extraSinks = new ArrayList<>();
+  /** Held by the emitter for a round and by a checkpoint, so a snapshot sees no half round. */
+  private final ReentrantLock emitLock = new ReentrantLock();
+  private volatile boolean stopRequested;
+  private volatile Thread mainThread;
+  private volatile Stats stats;
+
+  private List<Partition> partitions;
+  private List<Worker> workers;
+  private Windows retired;
+  private Emitter emitter;
+  private ResultSink sink;
+  private JsonLinesSink fileSink;
+  private TransactionalResultSink txSink;
+  private Checkpoints checkpoints;
+  private EmitterLoop emitterLoop;
+
+  /**
+   * @param config what to do
+   * @param streams standard input (for {@code -}), output and error
+   * @param clock wall time for every timing decision
+   */
+  public Job(JobConfig config, Streams streams, Clock clock) {
+    this.config = config;
+    this.streams = streams;
+    this.clock = clock;
+  }
+
+  /** The process's standard streams. */
+  public record Streams(InputStream in, PrintStream out, PrintStream err) {
+    /** System.in, System.out and System.err. */
+    public static Streams system() {
+      return new Streams(System.in, System.out, System.err);
+    }
+  }
+
+  /** Also sends every record to {@code sink} (the demo's table); call before {@link #run()}. */
+  public Job withSink(ResultSink extra) {
+    extraSinks.add(extra);
+    return this;
+  }
+
+  /**
+   * Asks the job to stop (Ctrl-C): what was read is counted and checkpointed, results published
+   * so far stand, open windows are not flushed. Any thread may call it.
+   */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  /** The current stats line, or "starting". */
+  public String statsLine() {
+    Stats s = stats;
+    return s == null ? "starting" : s.line();
+  }
+
+  /**
+   * Runs the job to its end: the input is over (files; Kafka with an idle exit), or a stop was
+   * requested. Returns the exit status (0).
+   *
+   * @throws UserException when an input, output, cluster or checkpoint failed
+   */
+  public int run() {
+    mainThread = Thread.currentThread();
+    Ingest ingest = config.input() instanceof JobConfig.TopicInput
+        ? new KafkaIngest(this, (JobConfig.TopicInput) config.input())
+        : new FileIngest(this, (JobConfig.FileInput) config.input());
+    Ingest.End end = null;
+    try {
+      start(ingest);
+      end = ingest.run();
+    } catch (Throwable e) {
+      fail(e);
+    }
+    if (failure.get() == null) {
+      try {
+        stopThreads(ingest);
+        finish(ingest, end);
+        return 0;
+      } catch (Throwable e) {
+        fail(e);
+      }
+    }
+    // the failure path: stop and join everything, close every sink, report the first cause
+    stopThreads(ingest);
+    closeQuietly();
+    Thread.interrupted();
+    throw report(failure.get());
+  }
+
+  /** Builds the state, restores a snapshot, opens the sinks and starts the emitter and stats. */
+  private void start(Ingest ingest) throws IOException {
+    BlockScanner scanner;
+    try {
+      scanner = BlockScanner.choose(config.counting().scanner(), config.counting().trustInput());
+    } catch (IllegalStateException e) {
+      throw UserException.usage(e.getMessage());
+    }
+    int partitionCount;
+    if (config.topicInput() != null || config.output().topic() != null) {
+      try (KafkaAdmin admin = new KafkaAdmin(config.kafka().settings(), config.kafka().timeout())) {
+        admin.checkReachable();
+        partitionCount = ingest.open(admin);
+        if (config.output().topic() != null) {
+          admin.createIfMissing(config.output().topic(), 0, Map.of("cleanup.policy", "compact"));
+        }
+      }
+    } else {
+      partitionCount = ingest.open(null);
+    }
+    JobConfig.Counting c = config.counting();
+    ZoneCalendar calendar = new ZoneCalendar(c.zone());
+    EnumSet<uniqcount.window.Granularity> windows = c.windows();
+    partitions = new ArrayList<>();
+    for (int i = 0; i < partitionCount; i++) {
+      partitions.add(new Partition(config.timing().policy(), clock, new Windows(windows, calendar, c.counter())));
+    }
+    workers = new ArrayList<>();
+    for (int i = 0; i < c.threads(); i++) {
+      workers.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
+    }
+    retired = new Windows(windows, calendar, c.counter());
+    emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
+        config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
+    checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,
+        workers);
+    txSink = checkpoints.transactionalSink();
+    Snapshot restored = checkpoints.restore(ingest.keepsFinished(), streams.err());
+    ingest.startAt(restored == null ? null : restored.positions().clone());
+    checkpoints.postpone();
+    sink = openSinks(restored == null ? -1 : restored.outputPosition());
+    if (restored != null && fileSink == null && txSink == null) {
+      // stdout or a plain topic cannot have kept what was published before the restart
+      for (ResultRecord r : emitter.republish()) {
+        sink.write(r);
+      }
+      sink.flush();
+    }
+    String scannerLabel = BlockScanner.name(scanner) + (c.trustInput() ? "+trust" : "");
+    stats = new Stats(workers, partitions, streams.err(), scannerLabel);
+    stats.startReporting(config.timing().statsInterval());
+    long tickMillis = Math.max(10, Math.min(200, config.timing().earlyInterval().toMillis()));
+    emitterLoop = new EmitterLoop(emitter, sink, emitLock, tickMillis, this::fail);
+    emitterLoop.start();
+  }
+
+  private ResultSink openSinks(long resumeAt) throws IOException {
+    List<ResultSink> sinks = new ArrayList<>(extraSinks);
+    JobConfig.Output o = config.output();
+    if (txSink != null) {
+      sinks.add(txSink);
+    } else if (o.topic() != null) {
+      sinks.add(new KafkaResultSink(config.kafka().settings(), o.topic()));
+    }
+    if (o.stdout()) {
+      sinks.add(new JsonLinesSink(streams.out(), false));
+    }
+    if (o.file() != null) {
+      try {
+        if (config.recovery().checkpointDir() != null) {
+          fileSink = JsonLinesSink.file(o.file(), resumeAt);
+          sinks.add(fileSink);
+        } else {
+          OutputStream out = Files.newOutputStream(o.file());
+          sinks.add(new JsonLinesSink(out, true));
+        }
+      } catch (IOException e) {
+        throw UserException.failure("--output " + o.file() + ": cannot write (" + e.getMessage() + ")", e);
+      }
+    }
+    return sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+  }
+
+  /**
+   * Publishes the last records (every window final when the input is over), takes the last
+   * checkpoint, closes the sinks and prints the final stats.
+   */
+  private void finish(Ingest ingest, Ingest.End end) throws IOException {
+    try (ResultSink s = sink) {
+      sink = null;
+      if (end != Ingest.End.STOPPED) {
+        for (ResultRecord r : emitter.flush()) {
+          s.write(r);
+        }
+      }
+      if (config.recovery().enabled()) {
+        takeCheckpoint(ingest.finalPositions(end), s);
+      }
+    }
+    stats.printFinal();
+  }
+
+  // ---- called by the ingest adapters ----
+
+  JobConfig config() {
+    return config;
+  }
+
+  Streams streams() {
+    return streams;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  List<Partition> partitions() {
+    return partitions;
+  }
+
+  List<Worker> workers() {
+    return workers;
+  }
+
+  boolean stopRequested() {
+    return stopRequested;
+  }
+
+  boolean failed() {
+    return failure.get() != null;
+  }
+
+  /** Whether a checkpoint is due now on the job's clock (never when checkpoints are off). */
+  boolean checkpointDue() {
+    return checkpoints.due();
+  }
+
+  /** Skips the checkpoint that is due (the input could not be paused); tries again one interval later. */
+  void postponeCheckpoint() {
+    checkpoints.postpone();
+  }
+
+  /**
+   * Takes a checkpoint of the whole state with these input positions; the caller guarantees that
+   * no batch is being applied (every frame before the positions counted, none after).
+   */
+  void checkpoint(long[] positions) {
+    takeCheckpoint(positions, sink);
+  }
+
+  private void takeCheckpoint(long[] positions, ResultSink out) {
+    emitLock.lock();
+    try {
+      checkpoints.take(positions, out, fileSink);
+    } finally {
+      emitLock.unlock();
+    }
+  }
+
+  /**
+   * Records a failure of any thread: the first is the one reported, later ones are attached to
+   * it. Wakes the job's main thread.
+   */
+  void fail(Throwable e) {
+    if (!failure.compareAndSet(null, e)) {
+      Throwable first = failure.get();
+      if (first != e && !(e instanceof InterruptedException)) {
+        first.addSuppressed(e);
+      }
+      return;
+    }
+    Thread main = mainThread;
+    if (main != null && main != Thread.currentThread()) {
+      main.interrupt();
+    }
+  }
+
+  /** Stops the ingest (its reader or consumers, and the workers), the emitter loop and the stats; joins them. */
+  private void stopThreads(Ingest ingest) {
+    try {
+      ingest.stop();
+    } catch (Throwable e) {
+      fail(e);
+    }
+    if (emitterLoop != null) {
+      emitterLoop.stopAndJoin();
+    }
+    if (stats != null) {
+      stats.stop();
+    }
+  }
+
+  private void closeQuietly() {
+    List<AutoCloseable> all = new ArrayList<>();
+    if (sink != null) {
+      all.add(sink);
+    } else if (txSink != null) {
+      all.add(txSink);
+    }
+    for (AutoCloseable c : all) {
+      try {
+        c.close();
+      } catch (Throwable e) {
+        failure.get().addSuppressed(e);
+      }
+    }
+    sink = null;
+  }
+
+  private static RuntimeException report(Throwable e) {
+    if (e instanceof UncheckedIOException) {
+      e = e.getCause();
+    }
+    if (e instanceof UserException) {
+      return (UserException) e;
+    }
+    if (e instanceof IOException) {
+      return UserException.failure(e.getMessage() != null ? e.getMessage() : e.toString(), e);
+    }
+    if (e instanceof RuntimeException) {
+      return (RuntimeException) e;
+    }
+    return new IllegalStateException(e.toString(), e);
+  }
+
+  /** Positions as a fresh array of {@code n} values, all {@code fill}. */
+  static long[] positions(int n, long fill) {
+    long[] p = new long[n];
+    Arrays.fill(p, fill);
+    return p;
+  }
+}

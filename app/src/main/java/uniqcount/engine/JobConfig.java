@@ -1,0 +1,307 @@
+package uniqcount.engine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import uniqcount.count.CounterSpec;
+import uniqcount.frame.BlockScanner;
+import uniqcount.kafka.KafkaSettings;
+import uniqcount.window.EventTimePolicy;
+import uniqcount.window.Granularity;
+
+/**
+ * What one {@code count} job does, validated and immutable: built by the command line (or the
+ * demo, or a test) with {@link #builder()}, handed to a {@link Job}. Nothing downstream parses
+ * strings.
+ *
+ * @param input files (or stdin) or a Kafka topic
+ * @param output where results go
+ * @param counting what is counted and how frames are read
+ * @param timing event-time rules and how often results and stats come out
+ * @param recovery checkpoints and exactly-once
+ * @param kafka client settings and start-up timeout, or null when Kafka is not used
+ */
+public record JobConfig(Input input, Output output, Counting counting, Timing timing, Recovery recovery,
+    KafkaClient kafka) {
+
+  /** Where frames come from. */
+  public sealed interface Input permits FileInput, TopicInput {}
+
+  /**
+   * Files, globs or {@code -} for stdin, read one after another as one history; each is a partition.
+   *
+   * @param specs as given ({@code -} for stdin); globs are resolved when the job starts
+   */
+  public record FileInput(List<String> specs) implements Input {
+    public FileInput {
+      specs = List.copyOf(specs);
+    }
+  }
+
+  /**
+   * A Kafka topic, all partitions, read by one consumer group.
+   *
+   * @param from where a partition without a committed offset starts
+   * @param exitOnIdle once no record came for this long, flush every window and end; null: run until stopped
+   */
+  public record TopicInput(String topic, String group, StartPosition from, Duration exitOnIdle) implements Input {}
+
+  /** {@code --from}: {@code earliest}, {@code latest}, or the first record at or after an instant. */
+  public record StartPosition(Kind kind, java.time.Instant instant) {
+    /** Where to start. */
+    public enum Kind {
+      EARLIEST,
+      LATEST,
+      INSTANT
+    }
+
+    /** The first record still held. */
+    public static final StartPosition EARLIEST = new StartPosition(Kind.EARLIEST, null);
+
+    /** Only records written from now on. */
+    public static final StartPosition LATEST = new StartPosition(Kind.LATEST, null);
+
+    /** The option value as the Kafka source takes it: {@code earliest}, {@code latest} or the instant. */
+    public String text() {
+      return kind == Kind.INSTANT ? instant.toString() : kind.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * Where results go; at least one of them.
+   *
+   * @param stdout JSON lines on standard output
+   * @param file JSON lines to this file, or null
+   * @param topic records to this Kafka topic (key {@code window/start}), or null
+   */
+  public record Output(boolean stdout, Path file, String topic) {}
+
+  /**
+   * What is counted, and how.
+   *
+   * @param windows the granularities counted
+   * @param zone zone of the calendar boundaries
+   * @param counter the counter every window uses
+   * @param threads worker threads
+   * @param uidField root field of the user id
+   * @param tsField root field of the event time
+   * @param maxFrameBytes longer frames are rejected
+   * @param scanner the decoder's fast pass
+   * @param trustInput stop reading a frame once both root fields are found
+   */
+  public record Counting(EnumSet<Granularity> windows, ZoneId zone, CounterSpec counter, int threads, String uidField,
+      String tsField, int maxFrameBytes, BlockScanner.Choice scanner, boolean trustInput) {
+    public Counting {
+      windows = EnumSet.copyOf(windows);
+    }
+
+    @Override
+    public EnumSet<Granularity> windows() {
+      return EnumSet.copyOf(windows);
+    }
+  }
+
+  /** Which results are published. */
+  public enum Emit {
+    /** Early, final and update records. */
+    EARLY,
+    /** Final and update records only (backfills). */
+    FINAL
+  }
+
+  /**
+   * @param policy lateness, horizons, plausibility and idleness
+   * @param emit whether early records are published
+   * @param earlyInterval least time between two early or update records of one window
+   * @param statsInterval progress on stderr this often; zero for the final line only
+   */
+  public record Timing(EventTimePolicy policy, Emit emit, Duration earlyInterval, Duration statsInterval) {}
+
+  /**
+   * @param checkpointDir snapshots in this directory, or null
+   * @param interval how often to snapshot
+   * @param exactlyOnce results, snapshot and offsets in one Kafka transaction per checkpoint
+   * @param checkpointTopic the compacted topic of {@code exactlyOnce} snapshots
+   */
+  public record Recovery(Path checkpointDir, Duration interval, boolean exactlyOnce, String checkpointTopic) {
+    /** No checkpoints. */
+    public static final Recovery NONE = new Recovery(null, Duration.ofSeconds(10), false, "uniqcount-checkpoints");
+
+    /** Whether state is snapshotted at all. */
+    public boolean enabled() {
+      return checkpointDir != null || exactlyOnce;
+    }
+  }
+
+  /** Kafka client settings ({@code --kafka-config}, {@code -X}) and how long the cluster may take to answer at start. */
+  public record KafkaClient(KafkaSettings settings, Duration timeout) {}
+
+  /** Validates what no single option can: the combinations. */
+  public JobConfig {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(output, "output");
+    Objects.requireNonNull(counting, "counting");
+    Objects.requireNonNull(timing, "timing");
+    Objects.requireNonNull(recovery, "recovery");
+    if ((input instanceof TopicInput || output.topic() != null || recovery.exactlyOnce()) && kafka == null) {
+      throw new IllegalArgumentException("Kafka input or output needs Kafka client settings");
+    }
+    if (!output.stdout() && output.file() == null && output.topic() == null) {
+      throw new IllegalArgumentException("no output");
+    }
+  }
+
+  /** The topic input, or null for files. */
+  public TopicInput topicInput() {
+    return input instanceof TopicInput ? (TopicInput) input : null;
+  }
+
+  /**
+   * The options that give checkpointed state its meaning, and the input: a checkpoint is only
+   * resumed by a run with the same fingerprint.
+   *
+   * @param inputs the input as resolved (the file list, or {@code kafka:<topic>})
+   */
+  String fingerprint(String inputs) {
+    StringBuilder sb = new StringBuilder("windows=");
+    counting.windows().forEach(g -> sb.append(g.label()).append(','));
+    return sb.append(";zone=").append(counting.zone().getId())
+        .append(";counter=").append(counting.counter().kind().label())
+        .append(";precision=").append(counting.counter().precision())
+        .append(";uid-field=").append(counting.uidField())
+        .append(";ts-field=").append(counting.tsField())
+        .append(";input=").append(inputs)
+        .toString();
+  }
+
+  /** A builder with the command line's defaults: stdin to stdout, all six windows, UTC, hll 14, one thread per core. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link JobConfig}; every setter has the command line's default. */
+  public static final class Builder {
+    private Input input = new FileInput(List.of("-"));
+    private Output output = new Output(true, null, null);
+    private EnumSet<Granularity> windows = EnumSet.allOf(Granularity.class);
+    private ZoneId zone = ZoneId.of("UTC");
+    private CounterSpec counter = CounterSpec.hll(CounterSpec.DEFAULT_PRECISION);
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private String uidField = "uid";
+    private String tsField = "ts";
+    private int maxFrameBytes = 1 << 20;
+    private BlockScanner.Choice scanner = BlockScanner.Choice.AUTO;
+    private boolean trustInput;
+    private EventTimePolicy policy = EventTimePolicy.defaults();
+    private Emit emit = Emit.EARLY;
+    private Duration earlyInterval = Duration.ofSeconds(1);
+    private Duration statsInterval = Duration.ofSeconds(5);
+    private Recovery recovery = Recovery.NONE;
+    private KafkaClient kafka;
+
+    private Builder() {}
+
+    /** Files, globs or {@code -}. */
+    public Builder files(List<String> specs) {
+      this.input = new FileInput(specs);
+      return this;
+    }
+
+    /** A Kafka topic. */
+    public Builder topic(String topic, String group, StartPosition from, Duration exitOnIdle) {
+      this.input = new TopicInput(topic, group, from, exitOnIdle);
+      return this;
+    }
+
+    /** Where results go. */
+    public Builder output(Output output) {
+      this.output = output;
+      return this;
+    }
+
+    /** The windows counted. */
+    public Builder windows(EnumSet<Granularity> windows) {
+      this.windows = windows;
+      return this;
+    }
+
+    /** Zone of the calendar boundaries. */
+    public Builder zone(ZoneId zone) {
+      this.zone = zone;
+      return this;
+    }
+
+    /** The counter. */
+    public Builder counter(CounterSpec counter) {
+      this.counter = counter;
+      return this;
+    }
+
+    /** Worker threads. */
+    public Builder threads(int threads) {
+      this.threads = threads;
+      return this;
+    }
+
+    /** Root field names. */
+    public Builder fields(String uidField, String tsField) {
+      this.uidField = uidField;
+      this.tsField = tsField;
+      return this;
+    }
+
+    /** Frame size limit. */
+    public Builder maxFrameBytes(int maxFrameBytes) {
+      this.maxFrameBytes = maxFrameBytes;
+      return this;
+    }
+
+    /** The decoder's fast pass and trust. */
+    public Builder decoder(BlockScanner.Choice scanner, boolean trustInput) {
+      this.scanner = scanner;
+      this.trustInput = trustInput;
+      return this;
+    }
+
+    /** Event-time rules. */
+    public Builder policy(EventTimePolicy policy) {
+      this.policy = policy;
+      return this;
+    }
+
+    /** Early records or not, and their least interval. */
+    public Builder emit(Emit emit, Duration earlyInterval) {
+      this.emit = emit;
+      this.earlyInterval = earlyInterval;
+      return this;
+    }
+
+    /** Progress stats interval (zero: the final line only). */
+    public Builder statsInterval(Duration statsInterval) {
+      this.statsInterval = statsInterval;
+      return this;
+    }
+
+    /** Checkpoints. */
+    public Builder recovery(Recovery recovery) {
+      this.recovery = recovery;
+      return this;
+    }
+
+    /** Kafka client settings. */
+    public Builder kafka(KafkaSettings settings, Duration timeout) {
+      this.kafka = new KafkaClient(settings, timeout);
+      return this;
+    }
+
+    /** The config. */
+    public JobConfig build() {
+      return new JobConfig(input, output,
+          new Counting(windows, zone, counter, threads, uidField, tsField, maxFrameBytes, scanner, trustInput),
+          new Timing(policy, emit, earlyInterval, statsInterval), recovery, kafka);
+    }
+  }
+}

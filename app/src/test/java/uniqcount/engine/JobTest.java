@@ -1,0 +1,355 @@
+package uniqcount.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uniqcount.UserException;
+import uniqcount.count.CounterSpec;
+import uniqcount.emit.ResultRecord;
+import uniqcount.gen.FrameGenerator;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.kafka.KafkaAdmin;
+import uniqcount.kafka.KafkaFrameWriter;
+import uniqcount.kafka.KafkaSettings;
+import uniqcount.kafka.SharedBroker;
+import uniqcount.reference.ReferenceCounts;
+import uniqcount.sink.ResultSink;
+
+/**
+ * The job driven through its API ({@link JobConfig} → {@link Job}), with an injected clock for
+ * every timing decision: the idle exit and checkpoints happen when the clock says, not when real
+ * time passes; a failing worker, sink or source each ends the job with one clear error, every
+ * thread joined and every sink closed, never a hang.
+ */
+class JobTest {
+  private static final long START = 1_468_244_384L; // 2016-07-11T13:39:44Z
+  private static final long SECOND = 1_000_000_000L;
+
+  @TempDir
+  Path dir;
+
+  private static byte[] frames(int count, long seed) throws IOException {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = count;
+    o.ratePerSec = 50;
+    o.users = 300;
+    o.seed = seed;
+    o.sizeBytes = 300;
+    o.startSec = START;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new FrameGenerator(o).writeAll(out);
+    return out.toByteArray();
+  }
+
+  /** A job's standard streams, captured. */
+  private static final class Captured {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    Job.Streams streams(InputStream in) {
+      return new Job.Streams(in, new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    String out() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return err.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private static JobConfig.Builder exact() {
+    return JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO);
+  }
+
+  /** Runs a job on its own thread; {@link #join} returns its exit status or throws what it threw. */
+  private static final class Running {
+    final Thread thread;
+    final AtomicReference<Object> outcome = new AtomicReference<>();
+
+    Running(Job job) {
+      thread = new Thread(() -> {
+        try {
+          outcome.set(job.run());
+        } catch (Throwable e) {
+          outcome.set(e);
+        }
+      }, "test-job");
+      thread.start();
+    }
+
+    Object join(Duration within) throws InterruptedException {
+      thread.join(within.toMillis());
+      assertFalse(thread.isAlive(), "the job did not end within " + within);
+      return outcome.get();
+    }
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + 30 * SECOND;
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+      Thread.sleep(20);
+    }
+  }
+
+  private static void assertNoJobThreadsLeft() throws InterruptedException {
+    await("the job's threads to end", () -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-worker") || t.getName().equals("uniqcount-emitter")
+            || t.getName().startsWith("uniqcount-kafka") || t.getName().equals("uniqcount-stats"))));
+  }
+
+  @Test
+  void aFileJobCountsWhatTheReferenceCounts() throws Exception {
+    byte[] data = frames(20_000, 1);
+    Path a = dir.resolve("a.jsonl");
+    Path b = dir.resolve("b.jsonl");
+    int half = indexAfterLine(data, 10_000);
+    Files.write(a, java.util.Arrays.copyOf(data, half));
+    Files.write(b, java.util.Arrays.copyOfRange(data, half, data.length));
+    Captured io = new Captured();
+    int exit = new Job(exact().files(List.of(a.toString(), b.toString())).threads(3).build(), io.streams(InputStream.nullInputStream()),
+        new EngineHarness.ManualClock()).run();
+    assertEquals(0, exit);
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+    Map<String, String> latest = uniqcount.cli.Cli.lastValuesPerWindow(io.out());
+    assertEquals(reference.windows.keySet(), latest.keySet());
+    reference.windows.forEach((k, w) -> assertEquals(w.uids.size() + "/" + w.frames, latest.get(k), k));
+    assertTrue(io.err().startsWith("uniqcount: done frames=20000 accepted=20000 "), io.err());
+  }
+
+  private static int indexAfterLine(byte[] data, int lines) {
+    int seen = 0;
+    for (int i = 0; i < data.length; i++) {
+      if (data[i] == '\n' && ++seen == lines) {
+        return i + 1;
+      }
+    }
+    return data.length;
+  }
+
+  @Test
+  void checkpointsAreTakenWhenTheInjectedClockSaysSo() throws Exception {
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
+    Path checkpoints = dir.resolve("checkpoints");
+    PipedOutputStream feed = new PipedOutputStream();
+    PipedInputStream in = new PipedInputStream(feed, 1 << 20);
+    Captured io = new Captured();
+    Job job = new Job(exact().recovery(new JobConfig.Recovery(checkpoints, Duration.ofSeconds(10), false, "unused"))
+        .build(), io.streams(in), clock);
+    Running running = new Running(job);
+    byte[] data = frames(3_000, 2);
+    int third = indexAfterLine(data, 1_000);
+    feed.write(data, 0, third);
+    feed.flush();
+    await("the first frames counted", () -> job.statsLine().contains("frames=1000 "));
+    Thread.sleep(300); // real time passes; the job's clock does not
+    assertEquals(0, snapshots(checkpoints), "no checkpoint before the interval passed on the job's clock");
+
+    clock.advance(11 * SECOND);
+    int twoThirds = indexAfterLine(data, 2_000);
+    feed.write(data, third, twoThirds - third);
+    feed.flush();
+    await("a checkpoint", () -> snapshots(checkpoints) == 1);
+    await("the next frames counted", () -> job.statsLine().contains("frames=2000 "));
+    feed.write(data, twoThirds, data.length - twoThirds);
+    feed.close();
+    assertEquals(0, running.join(Duration.ofSeconds(30)));
+    assertEquals(2, snapshots(checkpoints), "the last checkpoint at the end of input (the previous one kept)");
+  }
+
+  private static long snapshots(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".ucp")).count();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void theIdleExitFollowsTheInjectedClock() throws Exception {
+    String bootstrap = SharedBroker.bootstrapServers();
+    KafkaSettings settings = KafkaSettings.of(bootstrap, null, List.of());
+    String topic = "job-idle";
+    try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
+      admin.createIfMissing(topic, 2, Map.of());
+    }
+    byte[] data = frames(2_000, 3);
+    try (KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4")) {
+      out.write(data);
+    }
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
+    Captured io = new Captured();
+    Job job = new Job(exact().kafka(settings, Duration.ofSeconds(15))
+        .topic(topic, "job-idle-test", JobConfig.StartPosition.EARLIEST, Duration.ofSeconds(30)).build(),
+        io.streams(InputStream.nullInputStream()), clock);
+    Running running = new Running(job);
+    await("every record counted", () -> job.statsLine().contains("frames=2000 "));
+    Thread.sleep(500);
+    assertTrue(running.thread.isAlive(), "no exit while the job's clock stands still");
+    clock.advance(31 * SECOND);
+    assertEquals(0, running.join(Duration.ofSeconds(20)));
+    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).addLines(data);
+    Map<String, String> latest = uniqcount.cli.Cli.lastValuesPerWindow(io.out());
+    assertEquals(reference.windows.size(), latest.size());
+    assertTrue(uniqcount.cli.Cli.parse(io.out()).stream().filter(r -> r.get("status").asText().equals("final")).count()
+        >= reference.windows.size(), "every window final at the idle exit");
+    assertNoJobThreadsLeft();
+  }
+
+  @Test
+  void aFailingWorkerIsReportedAsItselfNotAsTheInputItInterrupted() throws Exception {
+    Path file = dir.resolve("big.jsonl");
+    byte[] data = frames(20_000, 4);
+    try (var out = Files.newOutputStream(file)) {
+      for (int i = 0; i < 10; i++) {
+        out.write(data); // ~60 MB: the reader is still reading when the worker fails
+      }
+    }
+    AtomicInteger calls = new AtomicInteger();
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock() {
+      @Override
+      public long epochSecond() {
+        if (Thread.currentThread().getName().startsWith("uniqcount-worker") && calls.incrementAndGet() > 3) {
+          throw new IllegalStateException("worker broke");
+        }
+        return super.epochSecond();
+      }
+    };
+    CloseRecorder sink = new CloseRecorder(false);
+    Captured io = new Captured();
+    Job job = new Job(exact().files(List.of(file.toString())).build(), io.streams(InputStream.nullInputStream()), clock)
+        .withSink(sink);
+    Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
+    assertEquals("worker broke", e.getMessage(), "the worker's own error, not a read error it caused: " + e);
+    assertTrue(sink.closed.get(), "every sink closed");
+    assertNoJobThreadsLeft();
+  }
+
+  @Test
+  void aFailingSinkEndsTheJobWithItsErrorAndClosesTheOthers() throws Exception {
+    PipedOutputStream feed = new PipedOutputStream();
+    PipedInputStream in = new PipedInputStream(feed, 1 << 20);
+    CloseRecorder failing = new CloseRecorder(true);
+    Captured io = new Captured();
+    Job job = new Job(exact().emit(JobConfig.Emit.EARLY, Duration.ofMillis(10)).build(), io.streams(in),
+        new EngineHarness.ManualClock()).withSink(failing);
+    Running running = new Running(job);
+    feed.write(frames(500, 5)); // an early record is due at the emitter's first round: the write fails
+    feed.flush();
+    Object outcome = running.join(Duration.ofSeconds(30)); // the input stays open: the failure must end the job
+    assertTrue(outcome instanceof UserException, String.valueOf(outcome));
+    assertEquals("cannot write to the test sink: disk full", ((UserException) outcome).getMessage());
+    assertEquals(UserException.Kind.FAILURE, ((UserException) outcome).kind());
+    assertTrue(failing.closed.get());
+    assertNoJobThreadsLeft();
+    feed.close();
+  }
+
+  @Test
+  void aFailingSourceEndsTheJobWithOneClearError() throws Exception {
+    byte[] data = frames(1_000, 6);
+    InputStream broken = new InputStream() {
+      private final InputStream first = new ByteArrayInputStream(data);
+
+      @Override
+      public int read() throws IOException {
+        throw new IOException("connection reset");
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = first.read(b, off, Math.min(len, 4096));
+        if (n < 0) {
+          throw new IOException("connection reset");
+        }
+        return n;
+      }
+    };
+    CloseRecorder sink = new CloseRecorder(false);
+    Captured io = new Captured();
+    Job job = new Job(exact().build(), io.streams(broken), new EngineHarness.ManualClock()).withSink(sink);
+    UserException e = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThrows(UserException.class, job::run));
+    assertEquals("stdin: cannot read (connection reset)", e.getMessage());
+    assertTrue(sink.closed.get());
+    assertNoJobThreadsLeft();
+  }
+
+  @Test
+  void aStopRequestCountsWhatWasReadAndFlushesNothing() throws Exception {
+    PipedOutputStream feed = new PipedOutputStream();
+    PipedInputStream in = new PipedInputStream(feed, 1 << 20);
+    Captured io = new Captured();
+    Job job = new Job(exact().emit(JobConfig.Emit.FINAL, Duration.ofSeconds(1)).build(), io.streams(in),
+        new EngineHarness.ManualClock());
+    Running running = new Running(job);
+    byte[] data = frames(1_000, 7);
+    feed.write(data);
+    feed.flush();
+    await("the frames counted", () -> job.statsLine().contains("frames=1000 "));
+    job.requestStop();
+    feed.write(data, 0, indexAfterLine(data, 2)); // the reader looks at the request when it hands out its next chunk
+    feed.flush();
+    assertEquals(0, running.join(Duration.ofSeconds(30)));
+    assertTrue(uniqcount.cli.Cli.parse(io.out()).stream().noneMatch(r -> r.get("window").asText().equals("year")),
+        "the open year is not flushed as final: " + io.out());
+    feed.close();
+  }
+
+  /** A sink that records what it got and whether it was closed; {@code failing}: every write fails. */
+  private static final class CloseRecorder implements ResultSink {
+    final AtomicBoolean closed = new AtomicBoolean();
+    final List<ResultRecord> records = new ArrayList<>();
+    private final boolean failing;
+
+    CloseRecorder(boolean failing) {
+      this.failing = failing;
+    }
+
+    @Override
+    public synchronized void write(ResultRecord record) throws IOException {
+      if (failing) {
+        throw new IOException("cannot write to the test sink: disk full");
+      }
+      records.add(record);
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      closed.set(true);
+    }
+  }
+}
