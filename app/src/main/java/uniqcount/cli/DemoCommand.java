@@ -63,6 +63,7 @@ final class DemoCommand implements Callable<Integer> {
     if (rate < 1 || users < 1 || partitions < 1) {
       throw UserException.usage("--rate, --users and --partitions must be at least 1");
     }
+    CounterSpec spec = counterSpec();
     io.err().println("uniqcount demo: starting a local Kafka broker ...");
     Thread main = Thread.currentThread();
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
@@ -78,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
     }, "uniqcount-demo-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      runWithBroker(stop, runFor);
+      runWithBroker(stop, runFor, spec);
       io.err().println("uniqcount demo: stopped; the broker is shut down and its data deleted");
     } finally {
       done.countDown();
@@ -91,7 +92,8 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void runWithBroker(java.util.concurrent.atomic.AtomicBoolean stop, Duration runFor) throws Exception {
+  private void runWithBroker(java.util.concurrent.atomic.AtomicBoolean stop, Duration runFor, CounterSpec spec)
+      throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers(), null, List.of());
       try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
@@ -103,7 +105,7 @@ final class DemoCommand implements Callable<Integer> {
           .kafka(settings, Duration.ofSeconds(15))
           .topic(FRAMES, "uniqcount-demo", JobConfig.StartPosition.EARLIEST, null)
           .output(new JobConfig.Output(false, null, RESULTS))
-          .counter(counter())
+          .counter(spec)
           .statsInterval(Duration.ZERO)
           .build(), io, Clock.SYSTEM);
       TableSink table = new TableSink();
@@ -143,7 +145,7 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private CounterSpec counter() {
+  private CounterSpec counterSpec() {
     switch (counter) {
       case "hll":
         return CounterSpec.hll(CounterSpec.DEFAULT_PRECISION);

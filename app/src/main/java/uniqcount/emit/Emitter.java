@@ -36,12 +36,11 @@ import uniqcount.window.Windows;
  *
  * Every record of a window carries the next revision, starting at 0. Partitions are merged (a
  * union of counters, frames added) only for the windows being published. A finished partition's
- * windows are folded into the retired windows once, so they are not merged again every round.
+ * windows are moved into the retired windows, so they are not merged again every round.
  */
 public final class Emitter {
   private final List<Partition> partitions;
   private final Windows retired;
-  private final boolean[] folded;
   private final EventTimePolicy policy;
   private final CounterSpec spec;
   private final Clock clock;
@@ -60,7 +59,6 @@ public final class Emitter {
       boolean early, long intervalNanos) {
     this.partitions = List.copyOf(partitions);
     this.retired = retired;
-    this.folded = new boolean[partitions.size()];
     this.policy = policy;
     this.spec = spec;
     this.clock = clock;
@@ -176,28 +174,26 @@ public final class Emitter {
     return null;
   }
 
-  /** The retired windows and the windows of every partition not yet folded into them. */
+  /** The retired windows and the windows of every partition (those of finished ones are empty, or nearly). */
   private List<Windows> contributors() {
     List<Windows> list = new ArrayList<>(partitions.size() + 1);
     list.add(retired);
-    for (int i = 0; i < partitions.size(); i++) {
-      if (!folded[i]) {
-        list.add(partitions.get(i).windows());
-      }
+    for (Partition p : partitions) {
+      list.add(p.windows());
     }
     return list;
   }
 
   /**
-   * Folds the windows of partitions whose input ended into the retired windows: they never
-   * change again, and a replay of many files would otherwise merge every finished file's windows
-   * in every round.
+   * Moves the windows of partitions whose input ended into the retired windows, so that a replay
+   * of many files merges one set of windows per round rather than every finished file's. A move,
+   * not a promise: whatever a finished partition still counts (a Kafka partition ended by two
+   * consumers around a rebalance) stays in its own windows and is merged like any other.
    */
   private void foldFinished() {
-    for (int i = 0; i < partitions.size(); i++) {
-      if (!folded[i] && partitions.get(i).finished()) {
-        retired.absorb(partitions.get(i).windows());
-        folded[i] = true;
+    for (Partition p : partitions) {
+      if (p.finished()) {
+        retired.absorb(p.windows());
       }
     }
   }
@@ -275,10 +271,6 @@ public final class Emitter {
       e.uniques = p.uniques();
       e.rse = p.rse();
       emitted.get(p.granularity()).put(p.startSec(), e);
-    }
-    // a partition restored as finished was folded before the snapshot: its windows are in retired
-    for (int i = 0; i < partitions.size(); i++) {
-      folded[i] = false;
     }
   }
 

@@ -127,9 +127,11 @@ public final class Job {
     }
     if (failure.get() == null) {
       try {
-        stopThreads(ingest);
-        finish(ingest, end);
-        return 0;
+        stopThreads(ingest); // the last emitter round or a consumer may still fail here
+        if (failure.get() == null) {
+          finish(ingest, end);
+          return 0;
+        }
       } catch (Throwable e) {
         fail(e);
       }

@@ -30,6 +30,13 @@ import java.nio.charset.StandardCharsets;
  * string and is identified by its decoded value (escapes resolved, lone surrogates kept as their
  * three-byte form); ts must be a JSON integer or a string of ASCII digits (leading zeros allowed),
  * within years 1..9999 UTC.
+ *
+ * <p>Why one class of ~950 lines, against the project's ~400: the exact pass, the fast pass and the
+ * walker share their state (position, depth, the block bitmaps, the fields found) in fields of one
+ * flyweight, and every hot step is a private method that C2 inlines into {@link #decode}. Moving
+ * even the SWAR loads behind one more static method cost 6–12% per frame (docs/PERFORMANCE.md);
+ * a split along simdjson-java's lines (block scanner apart, as {@link BlockScanner} already is; the
+ * walker apart from the string passes) is worth doing only with a JMH run that shows no loss.
  */
 public final class FrameDecoder {
   /** Deepest nesting accepted, counting the root object (as Jackson's default). */

@@ -73,8 +73,13 @@ final class EngineHarness {
 
   /** Feeds whole lines to a partition as its next chunk, without ending it. */
   void feedOpen(byte[] data, int partition) {
+    feedChunk(data, partition, false);
+  }
+
+  /** Feeds whole lines to a partition as its next chunk; {@code end}: marked as its last. */
+  void feedChunk(byte[] data, int partition, boolean end) {
     workers.get(nextWorker++ % workers.size())
-        .onChunk(uniqcount.source.TestChunks.of(data, partition, openSequence[partition]++, false), partitions.get(partition));
+        .onChunk(uniqcount.source.TestChunks.of(data, partition, openSequence[partition]++, end), partitions.get(partition));
   }
 
   void tick() {

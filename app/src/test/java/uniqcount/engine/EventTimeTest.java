@@ -288,4 +288,27 @@ class EventTimeTest {
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
+
+  @Test
+  void framesCountedAfterTheirPartitionEndedAreStillPublished() {
+    // Kafka ends a partition from every consumer that saw it; one may still count a batch after
+    // another consumer's end batch and after the emitter moved the partition's windows away.
+    EngineHarness engine = new EngineHarness(2, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
+    StringBuilder first = new StringBuilder();
+    StringBuilder later = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      first.append("{\"uid\":\"a").append(i).append("\",\"ts\":").append(START + i).append("}\n");
+      later.append("{\"uid\":\"b").append(i).append("\",\"ts\":").append(START + i).append("}\n");
+    }
+    engine.feedChunk(first.toString().getBytes(StandardCharsets.UTF_8), 0, true);
+    engine.tick();
+    assertTrue(engine.partitions.get(0).finished());
+    assertEquals(0, engine.partitions.get(0).windows().windowCount(), "moved to the retired windows");
+    engine.feedChunk(later.toString().getBytes(StandardCharsets.UTF_8), 0, false);
+    engine.tick();
+    engine.flush();
+    ResultRecord year = latest(engine.records).get("year/2016-01-01T00:00:00Z");
+    assertEquals(80, year.frames());
+    assertEquals(80, year.uniques());
+  }
 }

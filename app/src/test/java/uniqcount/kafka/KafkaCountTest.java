@@ -73,6 +73,15 @@ class KafkaCountTest {
   private static void createTopic(String name, int partitions) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedBroker.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+      // a new topic's partitions take a moment to get a leader; producing before that can time out
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions().stream()
+          .anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("topic " + name + " has partitions without a leader");
+        }
+        Thread.sleep(50);
+      }
     }
   }
 
@@ -82,10 +91,14 @@ class KafkaCountTest {
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
         ProducerConfig.LINGER_MS_CONFIG, 5))) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       for (byte[] v : values) {
-        p.send(new ProducerRecord<>(topic, v));
+        sent.add(p.send(new ProducerRecord<>(topic, v)));
       }
       p.flush();
+      for (java.util.concurrent.Future<?> f : sent) {
+        f.get(); // a record that never reached the topic fails here, not as a wrong count later
+      }
     }
   }
 
