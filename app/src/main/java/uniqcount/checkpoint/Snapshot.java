@@ -18,7 +18,7 @@ import uniqcount.window.Windows;
  * @param emitter what was published per window, and the global watermark
  * @param partitions per input partition, its clock, windows and counters
  * @param retired the windows of finished partitions, folded together
- * @param totals the run's stats so far, in the order {@link StateCodec#TOTALS} names
+ * @param totals the run's stats so far, in the order the layout of {@link StateCodec} names
  */
 public record Snapshot(String fingerprint, long[] positions, long outputPosition, Emitter.State emitter,
     List<Partition.State> partitions, Windows.State retired, long[] totals) {}

@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -23,8 +24,8 @@ import uniqcount.window.Windows;
 /**
  * The one byte layout of all persisted state: snapshots ({@link Snapshot}, in checkpoint files
  * and the {@code --exactly-once} checkpoint topic) and partials (one partition's {@link
- * Partition.State}, mergeable with others). Big-endian throughout; {@code utf} is {@link
- * java.io.DataOutput#writeUTF}.
+ * Partition.State}, mergeable with others). Big-endian throughout; {@code string} is an int
+ * byte count and that many bytes of UTF-8.
  *
  * <pre>
  * envelope
@@ -37,13 +38,14 @@ import uniqcount.window.Windows;
  *       20    n  payload
  *
  * snapshot payload
- *   utf        fingerprint
+ *   string     fingerprint
  *   int n      positions, then n x long
  *   long       output file position (-1: not a file)
  *   emitter    long watermark; int m, then m x published
  *   int p      partitions, then p x partition
  *   windows    the retired windows
- *   int k      totals, then k x long (frames, bytes, decode ns, busy ns, accepted, rejects by reason)
+ *   int k      totals, then k x long: frames read, bytes, decode ns, busy ns, frames accepted by
+ *              the decoder, then rejected frames per reason in the order of frame.Reject
  *
  * partial payload
  *   partition
@@ -61,12 +63,19 @@ import uniqcount.window.Windows;
  *
  * A decoder never trusts a count: each must fit in the bytes left, and the payload must be used
  * exactly. Every problem is a {@link UserException} naming the source and what is wrong.
+ *
+ * <p>Partials are what a partition contributes to every window, with the clock that decides what
+ * it will contribute next: the unit that scale-out moves between instances. Today only tests
+ * publish and merge them; snapshots hold the same per-partition layout.
  */
 public final class StateCodec {
   /** The current format version; version 1 (before the engine layer) is not read. */
   public static final short VERSION = 2;
-  /** What the snapshot's totals hold, in order; rejects by reason follow. */
-  public static final List<String> TOTALS = List.of("frames", "bytes", "decode_nanos", "busy_nanos", "accepted");
+  /** Least bytes of one published entry, one partition, one held cluster, one window (for count checks). */
+  private static final int PUBLISHED_BYTES = 46;
+  private static final int PARTITION_BYTES = 35;
+  private static final int HELD_BYTES = 17;
+  private static final int WINDOW_BYTES = 28;
 
   static final int SNAPSHOT_MAGIC = 0x55514350; // "UQCP"
   static final int PARTIAL_MAGIC = 0x55515054; // "UQPT"
@@ -77,7 +86,9 @@ public final class StateCodec {
   /** A snapshot's bytes, envelope included. */
   public static byte[] encode(Snapshot s) {
     return envelope(SNAPSHOT_MAGIC, payload(out -> {
-      out.writeUTF(s.fingerprint());
+      byte[] fingerprint = s.fingerprint().getBytes(StandardCharsets.UTF_8);
+      out.writeInt(fingerprint.length);
+      out.write(fingerprint);
       writeLongs(out, s.positions());
       out.writeLong(s.outputPosition());
       out.writeLong(s.emitter().watermarkSec());
@@ -111,18 +122,20 @@ public final class StateCodec {
   public static Snapshot decode(byte[] bytes, String name) {
     Reader in = open(bytes, SNAPSHOT_MAGIC, name);
     try {
-      String fingerprint = in.data.readUTF();
+      byte[] fingerprintBytes = new byte[in.count(1)];
+      in.data.readFully(fingerprintBytes);
+      String fingerprint = new String(fingerprintBytes, StandardCharsets.UTF_8);
       long[] positions = in.longs();
       long outputPosition = in.data.readLong();
       long watermark = in.data.readLong();
-      int m = in.count(46);
-      List<Emitter.Published> published = new ArrayList<>(m);
+      int m = in.count(PUBLISHED_BYTES);
+      List<Emitter.Published> published = new ArrayList<>();
       for (int i = 0; i < m; i++) {
         published.add(new Emitter.Published(in.granularity(), in.data.readLong(), in.data.readLong(), in.data.readInt(),
             in.data.readLong(), in.data.readBoolean(), in.status(), in.data.readLong(), in.data.readDouble()));
       }
-      int p = in.count(1);
-      List<Partition.State> partitions = new ArrayList<>(p);
+      int p = in.count(PARTITION_BYTES);
+      List<Partition.State> partitions = new ArrayList<>();
       for (int i = 0; i < p; i++) {
         partitions.add(readPartition(in));
       }
@@ -183,8 +196,8 @@ public final class StateCodec {
     boolean established = in.data.readBoolean();
     long watermark = in.data.readLong();
     long implausible = in.data.readLong();
-    int h = in.count(17);
-    List<PartitionClock.HeldCluster> held = new ArrayList<>(h);
+    int h = in.count(HELD_BYTES);
+    List<PartitionClock.HeldCluster> held = new ArrayList<>();
     for (int i = 0; i < h; i++) {
       int slot = in.data.readByte();
       long anchor = in.data.readLong();
@@ -234,8 +247,8 @@ public final class StateCodec {
       granularities.add(in.granularity());
       released[k] = in.data.readLong();
     }
-    int w = in.count(27);
-    List<Windows.WindowImage> windows = new ArrayList<>(w);
+    int w = in.count(WINDOW_BYTES);
+    List<Windows.WindowImage> windows = new ArrayList<>();
     for (int i = 0; i < w; i++) {
       Granularity granularity = in.granularity();
       long start = in.data.readLong();
@@ -280,7 +293,7 @@ public final class StateCodec {
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       writer.write(out);
     } catch (IOException e) {
-      throw new UncheckedIOException(e); // a byte array does not fail
+      throw new UncheckedIOException(e); // writing to a byte array does not fail
     }
     return bytes.toByteArray();
   }

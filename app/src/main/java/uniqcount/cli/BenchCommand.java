@@ -101,7 +101,11 @@ final class BenchCommand implements Callable<Integer> {
         new FrameGenerator(benchData(frames)).writeAll(out);
       }
     } else {
-      file = Paths.get(input);
+      try {
+        file = Paths.get(input);
+      } catch (java.nio.file.InvalidPathException e) {
+        throw UserException.usage("--input " + input + ": not a valid path (" + e.getMessage() + ")");
+      }
       if (!Files.isRegularFile(file)) {
         throw UserException.failure("--input " + input + ": not a readable file");
       }

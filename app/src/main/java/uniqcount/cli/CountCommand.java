@@ -75,7 +75,7 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81%% standard error).")
   int precision;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads, each owning its own windows (default: available cores).")
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads that decode frames in parallel (default: available cores); each input partition's frames are counted in input order.")
   Integer threads;
 
   @Option(names = "--uid-field", paramLabel = "NAME", defaultValue = "uid", description = "Root field holding the user id (default: ${DEFAULT-VALUE}).")

@@ -146,7 +146,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private CounterSpec counterSpec() {
-    switch (counter) {
+    switch (counter.toLowerCase(java.util.Locale.ROOT)) {
       case "hll":
         return CounterSpec.hll(CounterSpec.DEFAULT_PRECISION);
       case "exact":

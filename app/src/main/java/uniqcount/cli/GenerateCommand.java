@@ -142,6 +142,8 @@ final class GenerateCommand implements Callable<Integer> {
     OutputStream file;
     try {
       file = Files.newOutputStream(Paths.get(output));
+    } catch (java.nio.file.InvalidPathException e) {
+      throw UserException.usage("--output " + output + ": not a valid path (" + e.getMessage() + ")");
     } catch (IOException e) {
       throw UserException.failure("--output " + output + ": cannot write (" + e.getMessage() + ")", e);
     }

@@ -87,6 +87,7 @@ public final class CounterSpec {
       if (image.form() != CounterImage.Form.EXACT) {
         throw new IllegalArgumentException("expected an exact counter, found " + image.form());
       }
+      checkAscending(image.values());
       return new ExactCounter(LongHashSet.of(image.values()));
     }
     if (image.form() == CounterImage.Form.EXACT) {
@@ -96,12 +97,31 @@ public final class CounterSpec {
       throw new IllegalArgumentException("expected precision " + precision + ", found " + image.precision());
     }
     if (image.form() == CounterImage.Form.SPARSE_HLL) {
+      checkAscending(image.values());
+      if (image.values().length > SparseHll.limit(precision)) {
+        throw new IllegalArgumentException("a sparse counter of " + image.values().length + " values, more than "
+            + SparseHll.limit(precision));
+      }
       return new SparseHll(precision, LongHashSet.of(image.values()));
     }
-    if (image.registers().length != 1 << precision) {
-      throw new IllegalArgumentException("expected " + (1 << precision) + " registers, found " + image.registers().length);
+    byte[] registers = image.registers();
+    if (registers.length != 1 << precision) {
+      throw new IllegalArgumentException("expected " + (1 << precision) + " registers, found " + registers.length);
     }
-    return new DenseHll(precision, image.registers().clone());
+    for (byte r : registers) {
+      if (r < 0 || r > 65 - precision) {
+        throw new IllegalArgumentException("a register of " + r + ", more than a rank can be (" + (65 - precision) + ")");
+      }
+    }
+    return new DenseHll(precision, registers.clone());
+  }
+
+  private static void checkAscending(long[] values) {
+    for (int i = 1; i < values.length; i++) {
+      if (values[i] <= values[i - 1]) {
+        throw new IllegalArgumentException("counter values not strictly ascending at " + i);
+      }
+    }
   }
 
   @Override

@@ -16,14 +16,19 @@ final class SparseHll implements DistinctCounter {
 
   SparseHll(int precision) {
     this.precision = precision;
-    this.limit = Math.max(1, (1 << precision) >>> 4);
+    this.limit = limit(precision);
     this.set = new LongHashSet(16);
   }
 
   SparseHll(int precision, LongHashSet set) {
     this.precision = precision;
-    this.limit = Math.max(1, (1 << precision) >>> 4);
+    this.limit = limit(precision);
     this.set = set;
+  }
+
+  /** The most values a sparse counter of this precision holds before it becomes dense: 2^p / 16. */
+  static int limit(int precision) {
+    return Math.max(1, (1 << precision) >>> 4);
   }
 
   private SparseHll(SparseHll other) {

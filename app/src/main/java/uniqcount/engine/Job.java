@@ -137,9 +137,10 @@ public final class Job {
       }
     }
     // the failure path: stop and join everything, close every sink, report the first cause
+    Thread.interrupted(); // the wake-up call has done its work; joins and closes must not be cut short
     stopThreads(ingest);
-    closeQuietly();
     Thread.interrupted();
+    closeQuietly();
     throw report(failure.get());
   }
 
@@ -151,17 +152,23 @@ public final class Job {
     } catch (IllegalStateException e) {
       throw UserException.usage(e.getMessage());
     }
-    int partitionCount;
+    // files are resolved first (a mistyped path is reported at once); then the cluster: input
+    // topic, output topic, checkpoint topic
+    int partitionCount = config.topicInput() == null ? ingest.open(null) : -1;
     if (config.topicInput() != null || config.output().topic() != null) {
       try (KafkaAdmin admin = new KafkaAdmin(config.kafka().settings(), config.kafka().timeout())) {
         admin.checkReachable();
-        partitionCount = ingest.open(admin);
+        if (partitionCount < 0) {
+          partitionCount = ingest.open(admin);
+        }
         if (config.output().topic() != null) {
           admin.createIfMissing(config.output().topic(), 0, Map.of("cleanup.policy", "compact"));
         }
+        if (config.recovery().exactlyOnce()) {
+          admin.createIfMissing(config.recovery().checkpointTopic(), 1, Map.of("cleanup.policy", "compact",
+              "max.message.bytes", Integer.toString(64 << 20)));
+        }
       }
-    } else {
-      partitionCount = ingest.open(null);
     }
     JobConfig.Counting c = config.counting();
     ZoneCalendar calendar = new ZoneCalendar(c.zone());
@@ -320,15 +327,20 @@ public final class Job {
     }
   }
 
-  /** Stops the ingest (its reader or consumers, and the workers), the emitter loop and the stats; joins them. */
+  /**
+   * Stops the emitter loop, then the ingest (its reader or consumers, and the workers), then the
+   * stats; joins them. The emitter goes first: consumers end their partitions as they close, and
+   * a round that saw some partitions ended and others not would move the watermark over the
+   * running ones only and publish finals too early.
+   */
   private void stopThreads(Ingest ingest) {
+    if (emitterLoop != null) {
+      emitterLoop.stopAndJoin();
+    }
     try {
       ingest.stop();
     } catch (Throwable e) {
       fail(e);
-    }
-    if (emitterLoop != null) {
-      emitterLoop.stopAndJoin();
     }
     if (stats != null) {
       stats.stop();

@@ -32,11 +32,6 @@ final class KafkaIngest implements Ingest {
   @Override
   public int open(KafkaAdmin admin) {
     partitionCount = admin.partitions(input.topic());
-    JobConfig.Recovery r = job.config().recovery();
-    if (r.exactlyOnce()) {
-      admin.createIfMissing(r.checkpointTopic(), 1, Map.of("cleanup.policy", "compact",
-          "max.message.bytes", Integer.toString(64 << 20)));
-    }
     return partitionCount;
   }
 

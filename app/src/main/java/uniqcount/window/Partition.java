@@ -145,19 +145,22 @@ public final class Partition {
   }
 
   /**
-   * Everything this partition holds, as values: call while no batch is being applied (the
-   * engine's checkpoint barrier); its windows are copied under their lock.
+   * Everything this partition holds, as values. The caller guarantees that no batch is being
+   * applied meanwhile (the engine's checkpoint barrier: every batch handed out is applied, none
+   * is in flight); its windows are copied under their lock.
    */
-  public synchronized State state() {
+  public State state() {
     return new State(finished, clock.state(), lateDroppedTotal, windows.state());
   }
 
   /**
    * Restores a state taken by {@link #state()} into this fresh partition; {@code keepFinished}: a
    * finished input (a file) stays finished, while a Kafka partition that ended with a run gets
-   * new data in the next.
+   * new data in the next. Call before any batch is submitted.
+   *
+   * @throws IllegalArgumentException if the state does not fit this run (windows, counter)
    */
-  public synchronized void restore(State s, CounterSpec spec, boolean keepFinished) {
+  public void restore(State s, CounterSpec spec, boolean keepFinished) {
     clock.restore(s.clock());
     windows.restore(s.windows(), spec);
     lateDroppedTotal = s.lateDropped();

@@ -192,7 +192,8 @@ public final class PartitionClock {
     implausible = s.implausible();
     Arrays.fill(clusters, null);
     for (HeldCluster h : s.held()) {
-      if (h.slot() < 0 || h.slot() >= CANDIDATES || h.timestamps().length != h.hashes().length) {
+      if (h.slot() < 0 || h.slot() >= CANDIDATES || clusters[h.slot()] != null
+          || h.timestamps().length != h.hashes().length) {
         throw new IllegalArgumentException("bad held cluster in slot " + h.slot());
       }
       Cluster c = new Cluster(h.anchorSec(), policy.jumpFrames());

@@ -13,7 +13,8 @@ import uniqcount.count.DistinctCounter;
  * already judged by their partition's event-time clock.
  *
  * <p>Guarded by its own monitor: the thread applying a partition's batches holds it per batch,
- * the emitter briefly to read, release or fold windows. No thread ever holds two of them except
+ * the emitter while it reads the windows (copying or merging the counters of those due), releases
+ * or folds them. No thread ever holds two of them except
  * the emitter in {@link #absorb}, so there is no lock order to get wrong.
  */
 public final class Windows {

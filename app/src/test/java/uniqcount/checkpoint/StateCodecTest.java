@@ -261,4 +261,34 @@ class StateCodecTest {
     return ByteBuffer.allocate(StateCodec.HEADER + payload.length).putInt(magic).putShort(version).putShort((short) 0)
         .putLong(payload.length).putInt((int) crc.getValue()).put(payload).array();
   }
+
+  @Test
+  void aFingerprintOfThousandsOfFilesFits() {
+    Snapshot s = sample(CounterSpec.exact()).snapshot();
+    String files = "files:" + "/data/history/2016/frames-2016-07-11T13.jsonl.gz|".repeat(3_000);
+    Snapshot big = new Snapshot(files, s.positions(), s.outputPosition(), s.emitter(), s.partitions(), s.retired(),
+        s.totals());
+    assertEquals(files, StateCodec.decode(StateCodec.encode(big), "x").fingerprint());
+  }
+
+  @Test
+  void countersThatNoCounterCouldHoldAreRefusedOnRestore() {
+    CounterSpec spec = CounterSpec.hll(4);
+    State s = new State(spec, 1);
+    feed(s.partitions.get(0), 9, 2000, 1000, false); // dense minutes, hours...
+    Windows.State w = s.partitions.get(0).state().windows();
+    Windows.WindowImage dense = w.windows().stream()
+        .filter(i -> i.counter().form() == uniqcount.count.CounterImage.Form.DENSE_HLL).findFirst().orElseThrow();
+    byte[] registers = dense.counter().registers().clone();
+    registers[3] = 62; // a rank of 62 cannot happen with 60 bits left
+    Windows.State bad = new Windows.State(w.granularities(), w.releasedEndSec(), List.of(new Windows.WindowImage(
+        dense.granularity(), dense.startSec(), dense.endSec(), dense.frames(),
+        uniqcount.count.CounterImage.dense(4, registers))));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Windows(ALL, UTC, spec).restore(bad, spec));
+    assertTrue(e.getMessage().contains("a register of 62"), e.getMessage());
+    Windows.State unsorted = new Windows.State(w.granularities(), w.releasedEndSec(), List.of(new Windows.WindowImage(
+        dense.granularity(), dense.startSec(), dense.endSec(), 2, uniqcount.count.CounterImage.sparse(4, new long[] {5, 3}))));
+    assertThrows(IllegalArgumentException.class, () -> new Windows(ALL, UTC, spec).restore(unsorted, spec));
+  }
 }
