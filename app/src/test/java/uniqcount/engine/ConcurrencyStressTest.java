@@ -1,20 +1,16 @@
 package uniqcount.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -162,7 +158,7 @@ class ConcurrencyStressTest {
     assertEquals(null, failure.get());
     records.addAll(emitter.flush());
 
-    Map<String, ResultRecord> latest = latestChecked(records);
+    Map<String, ResultRecord> latest = EventTimeTest.latest(records); // revisions 0, 1, 2…, one final each
     long lateDropped = partitions.stream().mapToLong(Partition::lateDropped).sum();
     long implausible = partitions.stream().mapToLong(Partition::implausible).sum();
     long accepted = workers.stream().mapToLong(w -> w.stats().get(Worker.WorkerStats.ACCEPTED)).sum();
@@ -198,25 +194,5 @@ class ConcurrencyStressTest {
     assertEquals(referenceMinuteFrames - publishedMinuteFrames, lateDropped,
         "every frame missing from a minute was counted as late_dropped, and only those");
     assertEquals(accepted - implausible, yearFrames, "every accepted frame is counted or implausible");
-  }
-
-  /** Checks revisions 0, 1, 2…, one final per window, updates only after it; returns the latest record per window. */
-  private static Map<String, ResultRecord> latestChecked(List<ResultRecord> records) {
-    Map<String, ResultRecord> latest = new TreeMap<>();
-    Map<String, Integer> finals = new HashMap<>();
-    for (ResultRecord r : records) {
-      String key = r.window() + "/" + Instant.ofEpochSecond(r.startSec());
-      ResultRecord before = latest.get(key);
-      assertEquals(before == null ? 0 : before.revision() + 1, r.revision(), r.toString());
-      boolean wasFinal = before != null && before.status() != ResultRecord.Status.EARLY;
-      assertEquals(wasFinal, r.status() == ResultRecord.Status.UPDATE, r.toString());
-      if (r.status() == ResultRecord.Status.FINAL) {
-        finals.merge(key, 1, Integer::sum);
-      }
-      latest.put(key, r);
-    }
-    latest.keySet().forEach(k -> assertEquals(1, finals.getOrDefault(k, 0), "finals of " + k));
-    assertFalse(latest.isEmpty());
-    return latest;
   }
 }

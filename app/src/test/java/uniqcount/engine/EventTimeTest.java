@@ -48,7 +48,7 @@ class EventTimeTest {
   }
 
   /** Checks revisions and statuses per window; returns the latest record per window. */
-  private static Map<String, ResultRecord> latest(List<ResultRecord> records) {
+  static Map<String, ResultRecord> latest(List<ResultRecord> records) {
     Map<String, ResultRecord> latest = new TreeMap<>();
     Map<String, Integer> finals = new HashMap<>();
     for (ResultRecord r : records) {
