@@ -215,7 +215,7 @@ public final class Job {
       sinks.add(new KafkaResultSink(config.kafka().settings(), o.topic()));
     }
     if (o.stdout()) {
-      sinks.add(new JsonLinesSink(streams.out(), false));
+      sinks.add(new JsonLinesSink(streams.out(), false, "stdout"));
     }
     if (o.file() != null) {
       try {
@@ -224,7 +224,7 @@ public final class Job {
           sinks.add(fileSink);
         } else {
           OutputStream out = Files.newOutputStream(o.file());
-          sinks.add(new JsonLinesSink(out, true));
+          sinks.add(new JsonLinesSink(out, true, o.file().toString()));
         }
       } catch (IOException e) {
         throw UserException.failure("--output " + o.file() + ": cannot write (" + e.getMessage() + ")", e);

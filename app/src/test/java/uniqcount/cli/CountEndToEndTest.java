@@ -331,4 +331,24 @@ class CountEndToEndTest {
     assertTrue(c.err.contains("corrupt.gz"), c.err);
     assertFalse(c.err.contains("\tat "), c.err);
   }
+
+  @Test
+  void aFullDiskUnderStdoutOrAnOutputFileEndsTheRunWithOneClearLine() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full (Linux)");
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 13));
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int exit;
+    try (java.io.PrintStream full = new java.io.PrintStream(new java.io.FileOutputStream("/dev/full"), false,
+        StandardCharsets.UTF_8)) {
+      exit = Main.execute(new String[] {"count", "--stats-interval", "0"}, new ByteArrayInputStream(data), full,
+          new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertEquals(1, exit, stderr);
+    assertEquals("uniqcount count: cannot write results to stdout (the write failed: a full disk or a closed pipe?)",
+        stderr.strip());
+
+    Cli.Run file = Cli.run(new ByteArrayInputStream(data), "count", "--stats-interval", "0", "-o", "/dev/full");
+    assertOneCleanErrorLine(file, 1, "cannot write results to /dev/full: No space left on device");
+  }
 }
