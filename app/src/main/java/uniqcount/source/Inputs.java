@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import uniqcount.UserException;
 
 /**
@@ -93,8 +92,10 @@ public final class Inputs {
       int b0 = in.read();
       int b1 = in.read();
       in.reset();
-      InputStream content = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
+      InputStream content = b0 == 0x1f && b1 == 0x8b ? new StrictGzipInputStream(in) : in;
       return new NamedInputStream(content, name);
+    } catch (java.util.zip.ZipException | java.io.EOFException e) {
+      throw UserException.failure(name + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
     }
@@ -113,8 +114,8 @@ public final class Inputs {
     public int read(byte[] b, int off, int len) throws IOException {
       try {
         return super.read(b, off, len);
-      } catch (java.io.EOFException e) {
-        throw UserException.failure(name + ": unexpected end of compressed data (truncated gzip?)", e);
+      } catch (java.util.zip.ZipException | java.io.EOFException e) {
+        throw UserException.failure(name + ": " + e.getMessage(), e);
       } catch (IOException e) {
         throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
       }

@@ -280,6 +280,15 @@ class CountEndToEndTest {
     assertEquals(Map.of("minute/2016-07-11T13:39:00Z", "2/2"), latestValues(r));
   }
 
+  /** One error line on stderr, no stack trace, the exit status (results may have been published before). */
+  private static void assertOneErrorLine(Cli.Run r, int exit, String fragment) {
+    assertEquals(exit, r.exit, r.err);
+    String[] lines = r.err.strip().split("\n");
+    assertEquals(1, lines.length, r.err);
+    assertTrue(lines[0].contains(fragment), r.err);
+    assertFalse(r.err.contains("\tat "), r.err);
+  }
+
   private static void assertOneCleanErrorLine(Cli.Run r, int exit, String fragment) {
     assertEquals(exit, r.exit, r.err);
     String[] lines = r.err.strip().split("\n");
@@ -350,5 +359,33 @@ class CountEndToEndTest {
 
     Cli.Run file = Cli.run(new ByteArrayInputStream(data), "count", "--stats-interval", "0", "-o", "/dev/full");
     assertOneCleanErrorLine(file, 1, "cannot write results to /dev/full: No space left on device");
+  }
+
+  @Test
+  void aDamagedGzipMemberAnywhereIsAnInputErrorNotAQuietEnd() throws IOException {
+    byte[] a = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 14));
+    byte[] b = generate(segment("2016-07-12T13:39:44Z", 2000, 20, 500, 15));
+    byte[] first = Files.readAllBytes(write("a.gz", a));
+    byte[] second = Files.readAllBytes(write("b.gz", b));
+    java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+    both.writeBytes(first);
+    both.writeBytes(second);
+    Path whole = Files.write(dir.resolve("two-members.gz"), both.toByteArray());
+    Cli.Run ok = Cli.run("count", "--input", whole.toString(), "--stats-interval", "0");
+    assertEquals(0, ok.exit, ok.err);
+    assertTrue(ok.err.contains("frames=4000 "), ok.err);
+
+    byte[] damaged = both.toByteArray();
+    damaged[first.length + 3] = (byte) 0xff; // the second member's header flags
+    Path bad = Files.write(dir.resolve("damaged-second.gz"), damaged);
+    assertOneErrorLine(Cli.run("count", "--input", bad.toString(), "--stats-interval", "0"), 1,
+        "damaged-second.gz: damaged gzip member 2 (at byte " + first.length + "): reserved header flags set (0xff)");
+
+    java.io.ByteArrayOutputStream garbage = new java.io.ByteArrayOutputStream();
+    garbage.writeBytes(both.toByteArray());
+    garbage.writeBytes("not gzip\n".getBytes(StandardCharsets.UTF_8));
+    Path trailing = Files.write(dir.resolve("trailing.gz"), garbage.toByteArray());
+    assertOneErrorLine(Cli.run("count", "--input", trailing.toString(), "--stats-interval", "0"), 1,
+        "trailing.gz: trailing garbage after the gzip data at byte " + both.size());
   }
 }

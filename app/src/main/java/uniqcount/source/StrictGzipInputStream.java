@@ -1,0 +1,213 @@
+package uniqcount.source;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+import java.util.zip.ZipException;
+
+/**
+ * Gzip (RFC 1952) decompression that accepts only whole, intact data, as {@code gzip -t} does:
+ * every member's header is checked (magic, method 8, no reserved flag bits, its CRC-16 when
+ * present), every member's
+ * CRC-32 and length are verified, and after a member only another member or zero padding may
+ * follow. {@link java.util.zip.GZIPInputStream} instead ends quietly at a damaged second member
+ * or at trailing garbage, which loses the rest of the input without a word.
+ *
+ * <p>Format errors are {@link ZipException}s saying which member and where; a stream that ends
+ * inside a member is an {@link EOFException}.
+ */
+final class StrictGzipInputStream extends InputStream {
+  private static final int FHCRC = 2;
+  private static final int FEXTRA = 4;
+  private static final int FNAME = 8;
+  private static final int FCOMMENT = 16;
+
+  private final InputStream in;
+  private final Inflater inflater = new Inflater(true);
+  private final CRC32 crc = new CRC32();
+  private final CRC32 headerCrc = new CRC32();
+  private final byte[] buf = new byte[1 << 16];
+  private int pos;
+  private int limit;
+  private long consumedBefore;
+  private int member;
+  private long memberStart;
+  private long size;
+  private boolean done;
+
+  /** Decompresses {@code in}, which must start with a gzip member. */
+  StrictGzipInputStream(InputStream in) throws IOException {
+    this.in = in;
+    readHeader();
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    if (len == 0) {
+      return 0;
+    }
+    while (!done) {
+      if (inflater.finished()) {
+        readTrailer();
+        nextMember();
+        continue;
+      }
+      if (inflater.needsInput()) {
+        if (!fill()) {
+          throw new EOFException("unexpected end of compressed data in gzip member " + member + " (truncated gzip?)");
+        }
+        inflater.setInput(buf, pos, limit - pos);
+      }
+      int n;
+      try {
+        n = inflater.inflate(b, off, len);
+      } catch (DataFormatException e) {
+        throw damaged("bad compressed data (" + e.getMessage() + ")");
+      }
+      pos = limit - inflater.getRemaining();
+      if (n > 0) {
+        crc.update(b, off, n);
+        size += n;
+        return n;
+      }
+      if (inflater.needsDictionary()) {
+        throw damaged("asks for a preset dictionary");
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public void close() throws IOException {
+    inflater.end();
+    in.close();
+  }
+
+  private void readHeader() throws IOException {
+    memberStart = offset();
+    member++;
+    headerCrc.reset();
+    if (byteOf("header") != 0x1f || byteOf("header") != 0x8b) {
+      throw damaged("no gzip magic bytes");
+    }
+    int method = byteOf("header");
+    if (method != 8) {
+      throw damaged("unknown compression method " + method);
+    }
+    int flags = byteOf("header");
+    if ((flags & 0xe0) != 0) {
+      throw damaged("reserved header flags set (0x" + Integer.toHexString(flags) + ")");
+    }
+    skip(6); // mtime, extra flags, OS
+    if ((flags & FEXTRA) != 0) {
+      skip(byteOf("header") | byteOf("header") << 8);
+    }
+    if ((flags & FNAME) != 0) {
+      while (byteOf("header") != 0) {
+        // the original file name
+      }
+    }
+    if ((flags & FCOMMENT) != 0) {
+      while (byteOf("header") != 0) {
+        // a comment
+      }
+    }
+    if ((flags & FHCRC) != 0) {
+      int expected = (int) headerCrc.getValue() & 0xffff;
+      if ((byteOf("header check") | byteOf("header check") << 8) != expected) {
+        throw damaged("header CRC mismatch");
+      }
+    }
+    inflater.reset();
+    crc.reset();
+    size = 0;
+  }
+
+  private void readTrailer() throws IOException {
+    long expectedCrc = uint32();
+    long expectedSize = uint32();
+    if (expectedCrc != crc.getValue()) {
+      throw damaged("CRC-32 mismatch (the data is corrupt)");
+    }
+    if (expectedSize != (size & 0xffffffffL)) {
+      throw damaged("length mismatch (" + (size & 0xffffffffL) + " bytes, the trailer says " + expectedSize + ")");
+    }
+  }
+
+  /** After a member: the end, another member, or zero padding to the end. */
+  private void nextMember() throws IOException {
+    if (!fill()) {
+      done = true;
+      return;
+    }
+    if ((buf[pos] & 0xff) == 0) {
+      long at = offset();
+      while (fill()) {
+        for (; pos < limit; pos++) {
+          if (buf[pos] != 0) {
+            throw new ZipException("trailing garbage after the gzip data at byte " + at);
+          }
+        }
+      }
+      done = true;
+      return;
+    }
+    if ((buf[pos] & 0xff) != 0x1f) {
+      throw new ZipException("trailing garbage after the gzip data at byte " + offset());
+    }
+    readHeader();
+  }
+
+  private long uint32() throws IOException {
+    return byteOf("trailer") | byteOf("trailer") << 8 | byteOf("trailer") << 16 | (long) byteOf("trailer") << 24;
+  }
+
+  private void skip(int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      byteOf("header");
+    }
+  }
+
+  private int byteOf(String part) throws IOException {
+    if (!fill()) {
+      throw new EOFException("unexpected end of the " + part + " of gzip member " + member + " (truncated gzip?)");
+    }
+    int b = buf[pos++] & 0xff;
+    if (part.equals("header")) {
+      headerCrc.update(b);
+    }
+    return b;
+  }
+
+  /** Makes {@code buf[pos]} valid; false at the end of the input. */
+  private boolean fill() throws IOException {
+    while (pos >= limit) {
+      consumedBefore += limit;
+      pos = 0;
+      limit = 0;
+      int n = in.read(buf, 0, buf.length);
+      if (n < 0) {
+        return false;
+      }
+      limit = n;
+    }
+    return true;
+  }
+
+  private long offset() {
+    return consumedBefore + pos;
+  }
+
+  private ZipException damaged(String why) {
+    return new ZipException("damaged gzip member " + member + " (at byte " + memberStart + "): " + why);
+  }
+}
