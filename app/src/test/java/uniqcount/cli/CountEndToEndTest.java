@@ -329,7 +329,8 @@ class CountEndToEndTest {
     assertEquals(1, r.exit, r.err);
     assertTrue(r.err.contains("truncated.gz"), r.err);
     assertFalse(r.err.contains("\tat "), r.err);
-    assertEquals("", r.out, "no results from an input that could not be read whole");
+    assertTrue(Cli.parse(r.out).stream().noneMatch(rec -> rec.get("window").asText().equals("year")),
+        "the open windows are not flushed as final when an input could not be read whole: " + r.out);
     byte[] corrupt = bytes.clone();
     for (int i = 20; i < 200; i++) {
       corrupt[i] ^= 0x5a;
