@@ -10,6 +10,7 @@ import uniqcount.kafka.KafkaAdmin;
 import uniqcount.source.Chunk;
 import uniqcount.source.Inputs;
 import uniqcount.source.LineChunker;
+import uniqcount.window.Partition;
 
 /**
  * Files and stdin: the job's thread reads the inputs one after another (each a partition) and
@@ -42,6 +43,14 @@ final class FileIngest implements Ingest {
   @Override
   public String describe() {
     return "files:" + String.join("|", inputs);
+  }
+
+  /** The inputs are one history, read in the order given: each continues the one before. */
+  @Override
+  public void link(List<Partition> partitions) {
+    for (int i = 1; i < partitions.size(); i++) {
+      partitions.get(i).follow(partitions.get(i - 1));
+    }
   }
 
   @Override

@@ -1,6 +1,8 @@
 package uniqcount.engine;
 
+import java.util.List;
 import uniqcount.kafka.KafkaAdmin;
+import uniqcount.window.Partition;
 
 /**
  * How frames reach the {@link Job}'s workers: one adapter for files and stdin ({@link
@@ -29,6 +31,9 @@ interface Ingest {
 
   /** Whether a partition that was finished in a snapshot stays finished (a file does; a Kafka partition gets new records). */
   boolean keepsFinished();
+
+  /** Relates the partitions as the input requires (files: one history, each continuing the one before). */
+  default void link(List<Partition> partitions) {}
 
   /** Where reading starts, per partition (from a snapshot), or null for the beginning. */
   void startAt(long[] positions);

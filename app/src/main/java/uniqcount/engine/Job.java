@@ -175,13 +175,14 @@ public final class Job {
     EnumSet<uniqcount.window.Granularity> windows = c.windows();
     partitions = new ArrayList<>();
     for (int i = 0; i < partitionCount; i++) {
-      partitions.add(new Partition(config.timing().policy(), clock, new Windows(windows, calendar, c.counter())));
+      partitions.add(new Partition(config.timing().policy(), clock, new Windows(windows, calendar, c.counter(), config.timing().policy())));
     }
+    ingest.link(partitions);
     workers = new ArrayList<>();
     for (int i = 0; i < c.threads(); i++) {
       workers.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
     }
-    retired = new Windows(windows, calendar, c.counter());
+    retired = new Windows(windows, calendar, c.counter(), config.timing().policy());
     emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
         config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
     checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,

@@ -27,6 +27,10 @@ public final class Partition {
   private long issued;
   private boolean draining;
   private long lateDroppedTotal;
+  /** Files read as one history: this partition's frames are applied only after those of the one before. */
+  private Partition predecessor;
+  private Partition successor;
+  private boolean continued;
   private volatile long watermarkSec = Long.MIN_VALUE;
   private volatile long implausible;
   private volatile long lateDropped;
@@ -54,6 +58,17 @@ public final class Partition {
     started = true;
   }
 
+  /**
+   * Makes this partition continue {@code before} as one history (files read in the order given):
+   * its batches are applied only once {@code before} has ended, and its event time starts where
+   * that of {@code before} ended. So which frames count never depends on how the work was spread
+   * over threads or time. Call before any batch is submitted.
+   */
+  public void follow(Partition before) {
+    this.predecessor = before;
+    before.successor = this;
+  }
+
   /** The next sequence number, for sources that feed a partition from one thread at a time. */
   public synchronized long nextSequence() {
     return issued++;
@@ -64,10 +79,16 @@ public final class Partition {
    * draining, applies it and every queued batch after it. Any thread may call this.
    */
   public void submit(DecodedBatch batch) {
-    if (offer(batch)) {
-      for (DecodedBatch b = poll(); b != null; b = poll()) {
-        apply(b);
+    Partition p = this;
+    boolean drain = offer(batch);
+    while (drain) {
+      for (DecodedBatch b = p.poll(); b != null; b = p.poll()) {
+        p.apply(b);
       }
+      // an ended partition hands over to the one that continues it, whose batches may be waiting
+      Partition next = p.successor;
+      drain = next != null && p.finished && next.claim();
+      p = next;
     }
   }
 
@@ -75,7 +96,12 @@ public final class Partition {
     started = true;
     lastActivityNanos = wallClock.nanoTime();
     pending.put(batch.sequence, batch);
-    if (draining || batch.sequence != next) {
+    return claim();
+  }
+
+  /** Becomes the drainer if the next batch is here, nobody drains, and the partition before has ended. */
+  private synchronized boolean claim() {
+    if (draining || !pending.containsKey(next) || predecessor != null && !predecessor.finished) {
       return false;
     }
     draining = true;
@@ -94,6 +120,10 @@ public final class Partition {
 
   /** Event-time checks, then counting; run by the drainer only. */
   private void apply(DecodedBatch batch) {
+    if (predecessor != null && !continued) {
+      continued = true;
+      clock.continueFrom(predecessor.clock);
+    }
     accepted.clear();
     FrameBuffer f = batch.frames;
     clock.onFrames(f.timestamps, f.hashes, f.size, accepted);

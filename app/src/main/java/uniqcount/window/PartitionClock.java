@@ -69,6 +69,21 @@ public final class PartitionClock {
     }
   }
 
+  /**
+   * Continues the event time of the input before this one (files read as one history): its
+   * watermark, if this clock has seen nothing yet.
+   */
+  void continueFrom(PartitionClock before) {
+    boolean fresh = !established && watermarkSec == Long.MIN_VALUE;
+    for (Cluster c : clusters) {
+      fresh &= c == null;
+    }
+    if (fresh) {
+      established = before.established;
+      watermarkSec = before.watermarkSec;
+    }
+  }
+
   /** The largest believed ts, or {@link Long#MIN_VALUE} before any. */
   long watermarkSec() {
     return watermarkSec;
@@ -96,10 +111,10 @@ public final class PartitionClock {
       implausible++;
       return;
     }
-    out.add(ts, hash);
     if (ts > watermarkSec) {
       watermarkSec = ts;
     }
+    out.add(ts, hash, watermarkSec);
     agePendingClusters();
   }
 
@@ -158,7 +173,7 @@ public final class PartitionClock {
       watermarkSec = Math.max(watermarkSec, f.timestamps[i]);
     }
     for (int i = 0; i < f.size; i++) {
-      out.add(f.timestamps[i], f.hashes[i]);
+      out.add(f.timestamps[i], f.hashes[i], watermarkSec);
     }
     long wallLimit = clock.epochSecond() + policy.maxFutureSec();
     for (int k = 0; k < CANDIDATES; k++) {

@@ -24,8 +24,11 @@ final class WindowSet {
   private WindowState current;
   private WindowState previous;
   private long releasedEndSec = Long.MIN_VALUE;
+  /** Lateness plus this granularity's late horizon: how long after its end a window takes frames. */
+  private final long keepSec;
 
-  WindowSet(Granularity granularity, ZoneCalendar calendar, CounterSpec counterSpec) {
+  WindowSet(Granularity granularity, ZoneCalendar calendar, CounterSpec counterSpec, long keepSec) {
+    this.keepSec = keepSec;
     this.granularity = granularity;
     this.calendar = calendar;
     this.counterSpec = counterSpec;
@@ -34,33 +37,43 @@ final class WindowSet {
     this.previous = none;
   }
 
-  /** Counts a frame; returns false if its window was already released (a frame beyond the horizon). */
-  boolean add(long timestampSec, long uidHash) {
+  /**
+   * Counts a frame; returns false if it is beyond its window's late horizon — decided by the
+   * data alone: the window ended more than lateness + horizon before {@code watermarkSec}, the
+   * partition's watermark as of this frame — or if the window was already released.
+   */
+  boolean add(long timestampSec, long uidHash, long watermarkSec) {
+    long cut = watermarkSec - keepSec;
     WindowState w = current;
     if (!w.contains(timestampSec)) {
-      w = locate(timestampSec);
+      w = locate(timestampSec, cut);
       if (w == null) {
         return false;
       }
+    } else if (w.endSec() <= cut) {
+      return false;
     }
     w.counter = w.counter.add(uidHash);
     w.frames++;
     return true;
   }
 
-  private WindowState locate(long timestampSec) {
+  private WindowState locate(long timestampSec, long cut) {
     WindowState w = previous;
     if (!w.contains(timestampSec)) {
       long start = calendar.startOf(granularity, timestampSec);
       w = windows.get(start);
       if (w == null) {
         long end = calendar.endOf(granularity, start);
-        if (end <= releasedEndSec) {
+        if (end <= releasedEndSec || end <= cut) {
           return null;
         }
         w = new WindowState(granularity, start, end, counterSpec.newCounter());
         windows.put(start, w);
       }
+    }
+    if (w.endSec() <= cut) {
+      return null;
     }
     previous = current;
     current = w;

@@ -24,27 +24,32 @@ public final class Windows {
    * @param granularities the windows to count
    * @param calendar window boundaries
    * @param counterSpec the counter every window uses
+   * @param policy lateness and late horizons: which frames a window still takes
    */
-  public Windows(EnumSet<Granularity> granularities, ZoneCalendar calendar, CounterSpec counterSpec) {
+  public Windows(EnumSet<Granularity> granularities, ZoneCalendar calendar, CounterSpec counterSpec,
+      EventTimePolicy policy) {
     List<WindowSet> list = new ArrayList<>();
     for (Granularity g : granularities) {
-      list.add(new WindowSet(g, calendar, counterSpec));
+      list.add(new WindowSet(g, calendar, counterSpec, policy.latenessSec() + policy.horizonSec(g)));
     }
     this.sets = list.toArray(new WindowSet[0]);
   }
 
   /**
-   * Counts frames in the windows of their timestamps; returns how many were refused by at least
-   * one window whose late horizon had passed ({@code late_dropped}; they still count in the others).
+   * Counts accepted frames (each with its partition's watermark as of that frame) in the windows
+   * of their timestamps; returns how many were refused by at least one window whose late horizon
+   * had passed ({@code late_dropped}; they still count in the others). Which frames are refused
+   * follows from the input alone, never from when the emitter ran.
    */
   synchronized long count(FrameBuffer f) {
     long[] ts = f.timestamps;
     long[] hashes = f.hashes;
+    long[] watermarks = f.watermarks;
     long dropped = 0;
     for (int i = 0; i < f.size; i++) {
       boolean refused = false;
       for (WindowSet set : sets) {
-        if (!set.add(ts[i], hashes[i])) {
+        if (!set.add(ts[i], hashes[i], watermarks[i])) {
           refused = true;
         }
       }

@@ -61,9 +61,9 @@ class StateCodecTest {
     State(CounterSpec spec, int partitionCount) {
       this.spec = spec;
       for (int i = 0; i < partitionCount; i++) {
-        partitions.add(new Partition(EventTimePolicy.defaults(), CLOCK, new Windows(ALL, UTC, spec)));
+        partitions.add(new Partition(EventTimePolicy.defaults(), CLOCK, new Windows(ALL, UTC, spec, EventTimePolicy.defaults())));
       }
-      retired = new Windows(ALL, UTC, spec);
+      retired = new Windows(ALL, UTC, spec, EventTimePolicy.defaults());
       emitter = new Emitter(partitions, retired, EventTimePolicy.defaults(), spec, CLOCK, true, 1);
     }
 
@@ -285,10 +285,10 @@ class StateCodecTest {
         dense.granularity(), dense.startSec(), dense.endSec(), dense.frames(),
         uniqcount.count.CounterImage.dense(4, registers))));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new Windows(ALL, UTC, spec).restore(bad, spec));
+        () -> new Windows(ALL, UTC, spec, EventTimePolicy.defaults()).restore(bad, spec));
     assertTrue(e.getMessage().contains("a register of 62"), e.getMessage());
     Windows.State unsorted = new Windows.State(w.granularities(), w.releasedEndSec(), List.of(new Windows.WindowImage(
         dense.granularity(), dense.startSec(), dense.endSec(), 2, uniqcount.count.CounterImage.sparse(4, new long[] {5, 3}))));
-    assertThrows(IllegalArgumentException.class, () -> new Windows(ALL, UTC, spec).restore(unsorted, spec));
+    assertThrows(IllegalArgumentException.class, () -> new Windows(ALL, UTC, spec, EventTimePolicy.defaults()).restore(unsorted, spec));
   }
 }

@@ -91,9 +91,9 @@ class ConcurrencyStressTest {
     ZoneCalendar calendar = new ZoneCalendar(ZoneId.of("UTC"));
     List<Partition> partitions = new ArrayList<>();
     for (int p = 0; p < PARTITIONS; p++) {
-      partitions.add(new Partition(policy, Clock.SYSTEM, new Windows(EnumSet.allOf(Granularity.class), calendar, spec)));
+      partitions.add(new Partition(policy, Clock.SYSTEM, new Windows(EnumSet.allOf(Granularity.class), calendar, spec, policy)));
     }
-    Emitter emitter = new Emitter(partitions, new Windows(EnumSet.allOf(Granularity.class), calendar, spec), policy, spec,
+    Emitter emitter = new Emitter(partitions, new Windows(EnumSet.allOf(Granularity.class), calendar, spec, policy), policy, spec,
         Clock.SYSTEM, true, 1_000_000L);
 
     ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC"))

@@ -43,9 +43,9 @@ final class EngineHarness {
     }
     ZoneCalendar calendar = new ZoneCalendar(ZoneId.of("UTC"));
     for (int i = 0; i < partitionCount; i++) {
-      partitions.add(new Partition(policy, clock, new Windows(EnumSet.allOf(Granularity.class), calendar, spec)));
+      partitions.add(new Partition(policy, clock, new Windows(EnumSet.allOf(Granularity.class), calendar, spec, policy)));
     }
-    emitter = new Emitter(partitions, new Windows(EnumSet.allOf(Granularity.class), calendar, spec), policy, spec, clock,
+    emitter = new Emitter(partitions, new Windows(EnumSet.allOf(Granularity.class), calendar, spec, policy), policy, spec, clock,
         early, 1_000_000_000L);
     pool.add(new Chunk(2 * MAX_FRAME));
     pool.add(new Chunk(2 * MAX_FRAME));
@@ -61,11 +61,19 @@ final class EngineHarness {
    * finishes).
    */
   void feed(byte[] data, int partition, long nanosPerChunk) throws Exception {
+    feed(data, partition, nanosPerChunk, 1);
+  }
+
+  /** As {@link #feed(byte[], int, long)}, the emitter ticking after every {@code chunksPerTick} chunks (0: never). */
+  void feed(byte[] data, int partition, long nanosPerChunk, int chunksPerTick) throws Exception {
+    int[] chunks = {0};
     new LineChunker(pool, MAX_FRAME).read(new ByteArrayInputStream(data), partition, chunk -> {
       workers.get(nextWorker++ % workers.size()).onChunk(chunk, partitions.get(partition));
       pool.add(chunk);
       clock.advance(nanosPerChunk);
-      tick();
+      if (chunksPerTick > 0 && ++chunks[0] % chunksPerTick == 0) {
+        tick();
+      }
     });
   }
 

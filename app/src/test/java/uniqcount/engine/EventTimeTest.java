@@ -311,4 +311,37 @@ class EventTimeTest {
     assertEquals(80, year.frames());
     assertEquals(80, year.uniques());
   }
+
+  @Test
+  void whatCountsFollowsFromTheDataNotFromWhenTheEmitterRuns() throws Exception {
+    // Three blocks in one input: a day, the next day, then back to the first day (a day late:
+    // beyond the minute horizon of 6 h, within the hour horizon of 2 days).
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (long start : new long[] {START, START + 86_400, START + 300}) {
+      GeneratorOptions o = options(3_000, 20, start);
+      o.startSec = start;
+      all.write(generate(o));
+    }
+    byte[] data = all.toByteArray();
+    Map<String, String> expected = null;
+    long expectedDropped = -1;
+    for (int chunksPerTick : new int[] {0, 1, 3, 50}) {
+      for (int workers : new int[] {1, 3}) {
+        EngineHarness engine = EngineHarness.withDefaults(workers);
+        engine.feed(data, 0, 10 * MS, chunksPerTick);
+        engine.flush();
+        Map<String, String> values = new TreeMap<>();
+        latest(engine.records).forEach((k, r) -> values.put(k, r.uniques() + "/" + r.frames()));
+        String run = "ticks every " + chunksPerTick + " chunks, " + workers + " workers";
+        if (expected == null) {
+          expected = values;
+          expectedDropped = engine.lateDropped();
+        } else {
+          assertEquals(expected, values, run);
+          assertEquals(expectedDropped, engine.lateDropped(), run);
+        }
+      }
+    }
+    assertEquals(3_000, expectedDropped, "the third block's frames are beyond its minutes' horizon, whenever the emitter ran");
+  }
 }

@@ -352,4 +352,89 @@ class JobTest {
       closed.set(true);
     }
   }
+
+  /** Frames of {@code count} at 50/s from {@code startSec}. */
+  private static byte[] block(long startSec, int count, long seed) throws IOException {
+    GeneratorOptions o = new GeneratorOptions();
+    o.count = count;
+    o.ratePerSec = 50;
+    o.users = 300;
+    o.seed = seed;
+    o.sizeBytes = 300;
+    o.startSec = startSec;
+    o.bitflipProb = 0.001;
+    o.badProb = 0.01;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new FrameGenerator(o).writeAll(out);
+    return out.toByteArray();
+  }
+
+  /** The latest value of every window and the stats that say what was dropped, of one run. */
+  private static String outcome(Captured io) {
+    String stats = io.err().replaceAll("(?s).*(frames=\\d+ accepted=\\d+ rejected=\\d+ implausible_ts=\\d+ late_dropped=\\d+).*", "$1");
+    return stats + " " + uniqcount.cli.Cli.lastValuesPerWindow(io.out());
+  }
+
+  @Test
+  void aReplayCountsTheSameAtFullSpeedPacedAndOnAnyNumberOfThreads() throws Exception {
+    // a day, the next day, then the first day again (a day late) in one file; and the same as
+    // two files, the second older than the first: one history, read in order
+    byte[] day1 = block(START, 6_000, 21);
+    byte[] day2 = block(START + 86_400, 6_000, 22);
+    byte[] late = block(START + 300, 6_000, 23);
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    all.writeBytes(day1);
+    all.writeBytes(day2);
+    all.writeBytes(late);
+    Path one = Files.write(dir.resolve("one.jsonl"), all.toByteArray());
+    Path first = Files.write(dir.resolve("first.jsonl"), java.util.Arrays.copyOf(all.toByteArray(), day1.length + day2.length));
+    Path second = Files.write(dir.resolve("second.jsonl"), late);
+    JobConfig.Builder base = exact().emit(JobConfig.Emit.EARLY, Duration.ofMillis(20));
+
+    List<String> outcomes = new ArrayList<>();
+    for (int threads : new int[] {1, 3}) {
+      for (List<String> files : List.of(List.of(one.toString()), List.of(first.toString(), second.toString()))) {
+        Captured io = new Captured();
+        assertEquals(0, new Job(base.files(files).threads(threads).build(), io.streams(InputStream.nullInputStream()),
+            uniqcount.window.Clock.SYSTEM).run());
+        outcomes.add(outcome(io));
+      }
+    }
+    // paced: the emitter runs many rounds while the input trickles in
+    PipedOutputStream feed = new PipedOutputStream();
+    PipedInputStream in = new PipedInputStream(feed, 1 << 16);
+    Captured paced = new Captured();
+    Running running = new Running(new Job(base.files(List.of("-")).threads(2).build(), paced.streams(in),
+        uniqcount.window.Clock.SYSTEM));
+    byte[] bytes = all.toByteArray();
+    for (int at = 0; at < bytes.length; at += 32 << 10) {
+      feed.write(bytes, at, Math.min(32 << 10, bytes.length - at));
+      feed.flush();
+      Thread.sleep(5);
+    }
+    feed.close();
+    assertEquals(0, running.join(Duration.ofSeconds(60)));
+    outcomes.add(outcome(paced));
+
+    for (String o : outcomes) {
+      assertEquals(outcomes.get(0), o);
+    }
+    assertTrue(outcomes.get(0).contains(" late_dropped=" + lateFramesAccepted(late) + " "), outcomes.get(0));
+  }
+
+  /** The valid frames of a block (each is a day behind the watermark: beyond its minute's horizon). */
+  private static long lateFramesAccepted(byte[] block) {
+    long n = 0;
+    int start = 0;
+    for (int i = 0; i < block.length; i++) {
+      if (block[i] == '\n') {
+        uniqcount.reference.JacksonReference.Fields f = uniqcount.reference.JacksonReference.parse(block, start, i - start);
+        if (f != null && Math.abs(f.ts - START) < 86_400) {
+          n++;
+        }
+        start = i + 1;
+      }
+    }
+    return n;
+  }
 }
