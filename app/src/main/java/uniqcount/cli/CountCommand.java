@@ -111,7 +111,7 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--max-future", paramLabel = "DURATION", defaultValue = "1h", description = "Frames further ahead of the watermark or the wall clock are implausible, unless --jump-frames confirm a jump (default: ${DEFAULT-VALUE}).")
   String maxFuture;
 
-  @Option(names = "--jump-frames", paramLabel = "N", defaultValue = "16", description = "Consistent frames that confirm a jump in event time, e.g. a gap in history (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--jump-frames", paramLabel = "N", defaultValue = "16", description = "Consistent frames that confirm a jump in event time near the wall clock (a live restart); in history (a gap) 17 times as many (default: ${DEFAULT-VALUE}).")
   int jumpFrames;
 
   @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", description = "A partition without data this long stops holding the watermark back (default: ${DEFAULT-VALUE}).")

@@ -15,16 +15,26 @@ import java.util.List;
  *
  * <p>A frame ahead of the watermark (but not of the wall clock) is held as a candidate jump, in
  * up to {@value #CANDIDATES} clusters of frames within {@code maxFuture} of each other. A cluster
- * that reaches {@code jumpFrames} frames before {@code jumpFrames} plausible frames have passed
- * since it began is a genuine jump (a gap in history, a restart after a pause): the watermark
- * moves to it and all its frames are accepted, none lost. Isolated bit flips never form such a
- * cluster while normal frames keep coming, so they are counted as implausible. At the start there
- * is no watermark: a frame within {@code maxFuture} of the wall clock sets it at once (live
- * input); otherwise (history) the first cluster to reach {@code jumpFrames} frames sets it, and at
- * the end of a short input the largest cluster is taken.
+ * that reaches {@value #CONFIRM_FACTOR} × {@code jumpFrames} frames ({@code jumpFrames} when it is
+ * within {@code maxFuture} of the wall clock: a live stream resuming) before {@code jumpFrames}
+ * plausible frames have passed since it began is a genuine jump (a gap in history, a restart after
+ * a pause: the old timeline stopped): the watermark moves to it and all its frames are accepted,
+ * none lost. Isolated bit flips never form such a cluster while normal frames keep coming, and a
+ * burst of a few hundred frames from one wrong clock is over before it could, so both are counted
+ * as implausible and the timeline goes on. At the start there is no watermark: a frame within
+ * {@code maxFuture} of the wall clock sets it at once (live input); otherwise (history) the first
+ * cluster to reach {@code jumpFrames} frames sets it. At the end of the input the largest cluster
+ * is taken if the start is still unconfirmed, or if it has {@code jumpFrames} frames.
  */
 public final class PartitionClock {
   static final int CANDIDATES = 4;
+  /**
+   * Once the watermark is set, a cluster ahead is a jump only when it has this many times {@code
+   * jumpFrames} frames before {@code jumpFrames} believable frames arrived since it began: a burst
+   * of a few hundred frames from one wrong clock (a replayed batch) is then dropped, while a real
+   * gap in history or a restart — after which the old timeline stops — is followed.
+   */
+  static final int CONFIRM_FACTOR = 17;
 
   private final EventTimePolicy policy;
   private final Clock clock;
@@ -46,20 +56,22 @@ public final class PartitionClock {
     }
   }
 
-  /** End of the partition's input: a still-unconfirmed start takes its largest cluster. */
+  /**
+   * End of the partition's input: a still-unconfirmed start takes its largest cluster; after
+   * the start, the largest cluster of at least {@code jumpFrames} frames is a jump (the old
+   * timeline did stop: the input ended), so the frames of a real jump near the end are not lost.
+   */
   void onEnd(FrameBuffer out) {
-    if (!established) {
-      int best = -1;
-      for (int i = 0; i < CANDIDATES; i++) {
-        if (clusters[i] != null && (best < 0 || clusters[i].size > clusters[best].size)) {
-          best = i;
-        }
+    int best = -1;
+    for (int i = 0; i < CANDIDATES; i++) {
+      if (clusters[i] != null && (best < 0 || clusters[i].size > clusters[best].size)) {
+        best = i;
       }
-      if (best >= 0) {
-        Cluster c = clusters[best];
-        clusters[best] = null;
-        confirm(c, out);
-      }
+    }
+    if (best >= 0 && (!established || clusters[best].size >= policy.jumpFrames())) {
+      Cluster c = clusters[best];
+      clusters[best] = null;
+      confirm(c, out);
     }
     for (int i = 0; i < CANDIDATES; i++) {
       if (clusters[i] != null) {
@@ -104,7 +116,7 @@ public final class PartitionClock {
       watermarkSec = ts;
     }
     if (!established || ts > watermarkSec + policy.maxFutureSec()) {
-      hold(ts, hash, out);
+      hold(ts, hash, wallLimit, out);
       return;
     }
     if (ts < watermarkSec - policy.maxPastSec()) {
@@ -128,7 +140,7 @@ public final class PartitionClock {
     }
   }
 
-  private void hold(long ts, long hash, FrameBuffer out) {
+  private void hold(long ts, long hash, long wallLimit, FrameBuffer out) {
     long tolerance = policy.maxFutureSec();
     int free = -1;
     int smallest = -1;
@@ -141,7 +153,7 @@ public final class PartitionClock {
       if (Math.abs(ts - c.anchorSec) <= tolerance) {
         c.frames.add(ts, hash);
         c.size++;
-        if (c.size >= policy.jumpFrames()) {
+        if (c.size >= framesToConfirm(c, wallLimit)) {
           clusters[i] = null;
           confirm(c, out);
         }
@@ -159,10 +171,20 @@ public final class PartitionClock {
     c.frames.add(ts, hash);
     c.size = 1;
     clusters[free] = c;
-    if (policy.jumpFrames() <= 1) {
+    if (c.size >= framesToConfirm(c, wallLimit)) {
       clusters[free] = null;
       confirm(c, out);
     }
+  }
+
+  /**
+   * Frames a cluster needs to be believed: {@code jumpFrames} to set the first watermark, or when
+   * the wall clock vouches for the cluster (a live stream resuming); else {@value #CONFIRM_FACTOR}
+   * times as many, so that a burst from one wrong clock in history is not taken for a jump.
+   */
+  private int framesToConfirm(Cluster c, long wallLimit) {
+    boolean live = Math.abs(c.anchorSec - (wallLimit - policy.maxFutureSec())) <= policy.maxFutureSec();
+    return established && !live ? CONFIRM_FACTOR * policy.jumpFrames() : policy.jumpFrames();
   }
 
   /** Moves the watermark to a confirmed cluster, accepts its frames, re-examines the others. */

@@ -344,4 +344,34 @@ class EventTimeTest {
     }
     assertEquals(3_000, expectedDropped, "the third block's frames are beyond its minutes' horizon, whenever the emitter ran");
   }
+
+  @Test
+  void aBurstFromOneWrongClockIsDroppedNotTheTimelineAfterIt() throws Exception {
+    GeneratorOptions o = options(15_000, 50, 31);
+    o.delaySec = 3;
+    o.delayPercent = 5;
+    byte[] good = generate(o);
+    int middle = 0;
+    for (int i = 0, lines = 0; i < good.length; i++) {
+      if (good[i] == '\n' && ++lines == 7_500) {
+        middle = i + 1;
+        break;
+      }
+    }
+    for (int burst : new int[] {16, 100, 250}) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < burst; i++) {
+        sb.append("{\"uid\":\"wrong").append(i % 50).append("\",\"ts\":").append(START + 12 * 86_400 + i / 10).append("}\n");
+      }
+      ByteArrayOutputStream data = new ByteArrayOutputStream();
+      data.write(good, 0, middle);
+      data.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+      data.write(good, middle, good.length - middle);
+      EngineHarness engine = EngineHarness.withDefaults(2);
+      engine.feed(data.toByteArray(), 0, 10 * MS);
+      engine.flush();
+      assertLatestEqualsReference(latest(engine.records), new ReferenceCounts(ZoneId.of("UTC")).addLines(good));
+      assertEquals(burst, engine.implausible(), "burst of " + burst);
+    }
+  }
 }
