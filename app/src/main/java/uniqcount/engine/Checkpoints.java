@@ -98,8 +98,8 @@ final class Checkpoints {
       return null;
     }
     if (!s.fingerprint().equals(fingerprint)) {
-      throw UserException.failure("the checkpoint was made with other options or input: it has [" + s.fingerprint()
-          + "], this run [" + fingerprint + "]; use the same options, or another --checkpoint directory");
+      throw UserException.failure("the checkpoint was made with other options or input: "
+          + differences(s.fingerprint(), fingerprint) + "; use the same options and input, or another --checkpoint directory");
     }
     if (s.partitions().size() != partitions.size() || s.positions().length != partitions.size()) {
       throw UserException.failure("the checkpoint has " + s.partitions().size() + " partitions, the input now "
@@ -155,6 +155,51 @@ final class Checkpoints {
     } finally {
       postpone();
     }
+  }
+
+  /** What differs between two fingerprints, as "--lateness was 5s, now 10s; ...", at most three items. */
+  static String differences(String before, String now) {
+    Map<String, String> a = entries(before);
+    Map<String, String> b = entries(now);
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>(a.keySet());
+    keys.addAll(b.keySet());
+    List<String> out = new ArrayList<>();
+    for (String k : keys) {
+      String x = a.get(k);
+      String y = b.get(k);
+      if (x != null && x.equals(y)) {
+        continue;
+      }
+      if (x == null) {
+        out.add(k + " is new (" + shorten(y) + ")");
+      } else if (y == null) {
+        out.add(k + " is gone (was " + shorten(x) + ")");
+      } else {
+        out.add(k + " was " + shorten(x) + ", now " + shorten(y));
+      }
+    }
+    if (out.isEmpty()) {
+      return "they differ";
+    }
+    String shown = String.join("; ", out.subList(0, Math.min(3, out.size())));
+    return out.size() > 3 ? shown + "; and " + (out.size() - 3) + " more" : shown;
+  }
+
+  private static Map<String, String> entries(String fingerprint) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (String line : fingerprint.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        m.put(line.substring(0, eq), line.substring(eq + 1));
+      } else if (!line.isEmpty()) {
+        m.put(line, "");
+      }
+    }
+    return m;
+  }
+
+  private static String shorten(String v) {
+    return v.length() <= 120 ? v : v.substring(0, 117) + "...";
   }
 
   private long[] totals() {

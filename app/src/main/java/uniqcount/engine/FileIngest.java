@@ -1,6 +1,12 @@
 package uniqcount.engine;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -41,8 +47,25 @@ final class FileIngest implements Ingest {
   }
 
   @Override
-  public String describe() {
-    return "files:" + String.join("|", inputs);
+  public Map<String, String> describe() {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("input", inputs.size() + " file(s)");
+    for (String input : inputs) {
+      d.put("input file " + input, stamp(input));
+    }
+    return d;
+  }
+
+  private static String stamp(String input) {
+    if (input.equals(Inputs.STDIN)) {
+      return "stdin";
+    }
+    try {
+      Path p = Paths.get(input);
+      return Files.size(p) + " bytes, modified " + Files.getLastModifiedTime(p);
+    } catch (IOException e) {
+      return "unreadable";
+    }
   }
 
   /** The inputs are one history, read in the order given: each continues the one before. */

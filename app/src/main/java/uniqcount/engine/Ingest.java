@@ -1,6 +1,7 @@
 package uniqcount.engine;
 
 import java.util.List;
+import java.util.Map;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.window.Partition;
 
@@ -26,8 +27,11 @@ interface Ingest {
    */
   int open(KafkaAdmin admin);
 
-  /** The input as it goes into a checkpoint's fingerprint (the resolved file list, or the topic). */
-  String describe();
+  /**
+   * The input as it goes into a checkpoint's fingerprint: {@code input} (files or the topic), and
+   * for files each one with its size and modification time, so a replaced file is not resumed.
+   */
+  Map<String, String> describe();
 
   /** Whether a partition that was finished in a snapshot stays finished (a file does; a Kafka partition gets new records). */
   boolean keepsFinished();

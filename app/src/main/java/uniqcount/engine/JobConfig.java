@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import uniqcount.count.CounterSpec;
 import uniqcount.frame.BlockScanner;
@@ -160,21 +162,43 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
   }
 
   /**
-   * The options that give checkpointed state its meaning, and the input: a checkpoint is only
-   * resumed by a run with the same fingerprint.
+   * What gives checkpointed state its meaning, one {@code name=value} per line, named as on the
+   * command line: a checkpoint is only resumed by a run with the same fingerprint. In it: the
+   * windows, zone, counter, field names; the event-time rules (lateness, late horizons, max
+   * future, jump frames); what the decoder accepts (frame size limit, trust); where results go;
+   * and the input ({@code input}), which the ingest describes. Not in it, because they change
+   * neither which frames count nor the values: threads, scanner, early interval and emit mode,
+   * idle timeout, stats and checkpoint intervals, Kafka client settings.
    *
-   * @param inputs the input as resolved (the file list, or {@code kafka:<topic>})
+   * @param input the input as the ingest describes it (e.g. each file with its size and time)
    */
-  String fingerprint(String inputs) {
-    StringBuilder sb = new StringBuilder("windows=");
-    counting.windows().forEach(g -> sb.append(g.label()).append(','));
-    return sb.append(";zone=").append(counting.zone().getId())
-        .append(";counter=").append(counting.counter().kind().label())
-        .append(";precision=").append(counting.counter().precision())
-        .append(";uid-field=").append(counting.uidField())
-        .append(";ts-field=").append(counting.tsField())
-        .append(";input=").append(inputs)
-        .toString();
+  String fingerprint(Map<String, String> input) {
+    Map<String, String> f = new LinkedHashMap<>();
+    StringBuilder windows = new StringBuilder();
+    counting.windows().forEach(g -> windows.append(windows.length() == 0 ? "" : ",").append(g.label()));
+    f.put("--windows", windows.toString());
+    f.put("--zone", counting.zone().getId());
+    f.put("--counter", counting.counter().kind().label());
+    f.put("--precision", Integer.toString(counting.counter().precision()));
+    f.put("--uid-field", counting.uidField());
+    f.put("--ts-field", counting.tsField());
+    f.put("--max-frame-bytes", Integer.toString(counting.maxFrameBytes()));
+    f.put("--trust-input", Boolean.toString(counting.trustInput()));
+    EventTimePolicy p = timing.policy();
+    f.put("--lateness", p.latenessSec() + "s");
+    StringBuilder horizons = new StringBuilder();
+    for (Granularity g : Granularity.values()) {
+      horizons.append(horizons.length() == 0 ? "" : ",").append(g.label()).append('=').append(p.horizonSec(g)).append('s');
+    }
+    f.put("--late-horizon", horizons.toString());
+    f.put("--max-future", p.maxFutureSec() + "s");
+    f.put("--jump-frames", Integer.toString(p.jumpFrames()));
+    f.put("--output", output.file() == null ? (output.stdout() ? "-" : "none") : output.file().toString());
+    f.put("--output-topic", output.topic() == null ? "none" : output.topic());
+    f.putAll(input);
+    StringBuilder sb = new StringBuilder();
+    f.forEach((k, v) -> sb.append(k).append('=').append(v.replace('\n', ' ')).append('\n'));
+    return sb.toString();
   }
 
   /** A builder with the command line's defaults: stdin to stdout, all six windows, UTC, hll 14, one thread per core. */

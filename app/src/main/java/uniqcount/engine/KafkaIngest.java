@@ -36,8 +36,8 @@ final class KafkaIngest implements Ingest {
   }
 
   @Override
-  public String describe() {
-    return "kafka:" + input.topic();
+  public Map<String, String> describe() {
+    return Map.of("input", "kafka:" + input.topic());
   }
 
   @Override

@@ -186,20 +186,29 @@ class CrashRecoveryTest {
     Path out = dir.resolve("out.jsonl");
     Path checkpoint = completedRun(in, out, dir.resolve("ck"));
     for (String[] change : new String[][] {{"--windows", "minute,hour"}, {"--zone", "Europe/Zurich"},
-        {"--counter", "hll"}}) {
+        {"--counter", "hll"}, {"--lateness", "10s"}, {"--late-horizon", "1d"}, {"--max-future", "2h"},
+        {"--jump-frames", "8"}, {"--max-frame-bytes", "5000"}, {"--trust-input", null},
+        {"--output", dir.resolve("other.jsonl").toString()}}) {
       List<String> args = new ArrayList<>(List.of(countArgs(in, out, checkpoint)));
       int i = args.indexOf(change[0]);
       if (i >= 0) {
         args.set(i + 1, change[1]);
       } else {
         args.add(change[0]);
-        args.add(change[1]);
+        if (change[1] != null) {
+          args.add(change[1]);
+        }
       }
       Cli.Run r = Cli.run(args.toArray(new String[0]));
       assertEquals(1, r.exit, r.err);
-      assertTrue(r.err.contains("made with other options"), r.err);
+      assertTrue(r.err.contains("made with other options or input: " + change[0] + " was "), r.err);
       assertEquals(1, r.err.strip().split("\n").length, r.err);
     }
+    // the same input file name with other contents (here: a line more) is not resumed
+    Files.writeString(in, "{\"uid\":\"x\",\"ts\":1468244384}\n", java.nio.file.StandardOpenOption.APPEND);
+    Cli.Run replaced = Cli.run(countArgs(in, out, checkpoint));
+    assertEquals(1, replaced.exit, replaced.err);
+    assertTrue(replaced.err.contains("input file " + in + " was "), replaced.err);
     Cli.Run stdin = Cli.run("count", "--checkpoint", checkpoint.toString());
     assertEquals(2, stdin.exit);
     assertTrue(stdin.err.contains("stdin cannot be replayed"), stdin.err);
