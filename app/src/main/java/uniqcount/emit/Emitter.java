@@ -156,7 +156,10 @@ public final class Emitter {
   }
 
   private ResultRecord.Status decide(Granularity g, long endSec, long frames, Emitted e, long now, boolean end) {
-    boolean closed = end || (watermarkSec != Long.MIN_VALUE && endSec + policy.latenessSec() <= watermarkSec);
+    // once final, always closed: a window flushed at the end of an input (or an idle exit) whose
+    // end the watermark has not passed takes later frames as updates, never as early again
+    boolean closed = end || e != null && e.isFinal
+        || watermarkSec != Long.MIN_VALUE && endSec + policy.latenessSec() <= watermarkSec;
     boolean changed = e == null || e.frames != frames;
     if (closed) {
       if (e == null || !e.isFinal) {

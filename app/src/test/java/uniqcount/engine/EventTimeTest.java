@@ -374,4 +374,24 @@ class EventTimeTest {
       assertEquals(burst, engine.implausible(), "burst of " + burst);
     }
   }
+
+  @Test
+  void aWindowPublishedFinalIsNeverEarlyAgain() {
+    // --exit-on-idle flushes every window as final; a resumed run (or more data) may add frames
+    // to one whose end the watermark has not passed: they come as updates, never as early.
+    EngineHarness engine = new EngineHarness(1, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
+    engine.clock.epochSecond = START; // live: the wall clock vouches for the first frame
+    engine.feedOpen(lines(START, "a", "b"), 0);
+    engine.tick();
+    engine.flush();
+    assertTrue(engine.records.stream().anyMatch(r -> r.status() == ResultRecord.Status.FINAL));
+    engine.feedOpen(lines(START + 1, "c"), 0);
+    engine.clock.advance(2_000 * MS);
+    engine.tick();
+    Map<String, ResultRecord> latest = latest(engine.records);
+    ResultRecord minute = latest.get("minute/2016-07-11T13:39:00Z");
+    assertEquals(ResultRecord.Status.UPDATE, minute.status(), engine.records.toString());
+    assertEquals(3, minute.uniques());
+    assertTrue(latest.values().stream().noneMatch(r -> r.status() == ResultRecord.Status.EARLY), latest.toString());
+  }
 }
