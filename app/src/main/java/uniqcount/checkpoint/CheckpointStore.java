@@ -7,7 +7,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -35,6 +41,19 @@ public final class CheckpointStore {
     } catch (IOException e) {
       throw UserException.failure("--checkpoint " + dir + ": cannot create (" + e.getMessage() + ")", e);
     }
+    Set<PosixFilePermission> permissions = permissions(dir);
+    if (permissions != null && permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw UserException.failure("--checkpoint " + dir + ": writable by every user; a checkpoint directory must not be"
+          + " (anyone could replace the snapshots): use a directory of your own, or chmod o-w it");
+    }
+  }
+
+  private static Set<PosixFilePermission> permissions(Path dir) {
+    try {
+      return Files.getPosixFilePermissions(dir);
+    } catch (UnsupportedOperationException | IOException e) {
+      return null; // not a POSIX file system
+    }
   }
 
   /** Writes a snapshot durably; returns its file. */
@@ -43,8 +62,13 @@ public final class CheckpointStore {
     Path tmp = dir.resolve(String.format("snapshot-%012d.tmp", seq));
     Path done = dir.resolve(String.format("snapshot-%012d.ucp", seq));
     ByteBuffer bytes = ByteBuffer.wrap(StateCodec.encode(snapshot));
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    // a leftover of a crash, or something planted: removed (a symbolic link itself, never its target),
+    // then the file is created anew, never followed through a link, readable by its owner only
+    Files.deleteIfExists(tmp);
+    Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    FileAttribute<?>[] ownerOnly = permissions(dir) == null ? new FileAttribute<?>[0]
+        : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+    try (FileChannel ch = FileChannel.open(tmp, options, ownerOnly)) {
       while (bytes.hasRemaining()) {
         ch.write(bytes);
       }
