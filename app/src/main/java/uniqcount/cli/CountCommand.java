@@ -241,7 +241,11 @@ final class CountCommand implements Callable<Integer> {
         jumpFrames,
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities));
-    b.recovery(recovery(in));
+    JobConfig.Recovery recovery = recovery(in);
+    if (recovery.exactlyOnce()) {
+      checkTransactionTimeout(recovery.interval());
+    }
+    b.recovery(recovery);
     BlockScanner.Choice choice;
     try {
       choice = BlockScanner.Choice.valueOf(scanner.toUpperCase(Locale.ROOT));
@@ -271,6 +275,28 @@ final class CountCommand implements Callable<Integer> {
           throw UserException.usage("--from must be earliest, latest or an ISO-8601 instant such as 2016-07-11T13:00:00Z, got '"
               + from + "'");
         }
+    }
+  }
+
+  /**
+   * With --exactly-once a transaction stays open from one checkpoint to the next: the interval must
+   * be shorter than the producer's transaction.timeout.ms, or the broker aborts it and the run dies
+   * a minute later with "old epoch".
+   */
+  private void checkTransactionTimeout(Duration interval) {
+    Object configured = kafkaOptions.settings().with(Map.of()).get("transaction.timeout.ms");
+    long timeoutMs = 60_000; // the producer's default
+    if (configured != null) {
+      try {
+        timeoutMs = Long.parseLong(configured.toString().trim());
+      } catch (NumberFormatException e) {
+        throw UserException.usage("transaction.timeout.ms must be a number of milliseconds");
+      }
+    }
+    if (interval.toMillis() >= timeoutMs) {
+      throw UserException.usage("--checkpoint-interval " + checkpointInterval + " must be shorter than the producer's"
+          + " transaction.timeout.ms (" + timeoutMs + " ms) with --exactly-once: a transaction stays open from one"
+          + " checkpoint to the next (raise it with -X transaction.timeout.ms=..., up to the broker's transaction.max.timeout.ms)");
     }
   }
 
