@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import uniqcount.UserException;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.source.Chunk;
 import uniqcount.source.Inputs;
@@ -31,6 +32,7 @@ final class FileIngest implements Ingest {
   private final List<Thread> threads = new ArrayList<>();
   private final Chunk endOfInput = new Chunk(1);
   private List<String> inputs;
+  private int chunks;
   private long[] positions;
   private long dispatched;
   private BlockingQueue<Chunk> work;
@@ -42,8 +44,28 @@ final class FileIngest implements Ingest {
 
   @Override
   public int open(KafkaAdmin admin) {
+    JobConfig.Counting c = job.config().counting();
+    chunks = chunkCount(c.threads(), c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     inputs = Inputs.resolve(specs);
     return inputs.size();
+  }
+
+  /**
+   * How many chunks to read ahead with: two per worker and two more, but no more than an eighth
+   * of the heap holds (counters and windows need the rest), and at least three (the reader
+   * carries a line over into the next chunk while a worker has one).
+   *
+   * @throws UserException if even three chunks for this frame size limit would not fit
+   */
+  static int chunkCount(int threads, int maxFrameBytes, long maxHeapBytes) {
+    long capacity = LineChunker.chunkCapacity(maxFrameBytes);
+    long fit = maxHeapBytes / 8 / capacity;
+    if (fit < 3) {
+      throw UserException.usage("--max-frame-bytes " + maxFrameBytes + " needs 3 read buffers of " + (capacity >> 20)
+          + " MiB, more than an eighth of the heap (" + (maxHeapBytes >> 20) + " MiB): lower it, or raise -Xmx"
+          + " (UNIQCOUNT_JAVA_OPTS)");
+    }
+    return (int) Math.min(2L * threads + 2, fit);
   }
 
   @Override
@@ -89,13 +111,12 @@ final class FileIngest implements Ingest {
   @Override
   public End run() throws Exception {
     JobConfig.Counting c = job.config().counting();
-    int queued = 2 * c.threads() + 2;
-    BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(queued);
+    BlockingQueue<Chunk> pool = new ArrayBlockingQueue<>(chunks);
     int capacity = LineChunker.chunkCapacity(c.maxFrameBytes());
-    for (int i = 0; i < queued; i++) {
+    for (int i = 0; i < chunks; i++) {
       pool.add(new Chunk(capacity));
     }
-    work = new ArrayBlockingQueue<>(queued);
+    work = new ArrayBlockingQueue<>(chunks + job.workers().size());
     for (int i = 0; i < job.workers().size(); i++) {
       Worker worker = job.workers().get(i);
       Thread t = new Thread(() -> work(worker, pool), "uniqcount-worker-" + i);

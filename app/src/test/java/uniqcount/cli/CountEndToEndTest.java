@@ -319,6 +319,14 @@ class CountEndToEndTest {
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--output-topic", "r", "--bootstrap-servers",
         "h:1", "--checkpoint-interval", "90s", "-X", "transaction.timeout.ms=60000"), 2, "transaction.timeout.ms (60000 ms)");
     assertOneCleanErrorLine(Cli.run("frobnicate"), 2, "frobnicate");
+    long heapMib = Runtime.getRuntime().maxMemory() >> 20;
+    assertOneCleanErrorLine(Cli.run("count", "--max-frame-bytes", "268435456"), 2,
+        "--max-frame-bytes 268435456 needs 3 read buffers of 256 MiB, more than an eighth of the heap (" + heapMib + " MiB)");
+    for (String[] tooLong : new String[][] {{"--idle-timeout", "200000d"}, {"--early-interval", "200000d"},
+        {"--lateness", "59999999999999d"}, {"--max-future", "106751991167300d"}, {"--late-horizon", "99999999999d"},
+        {"--stats-interval", "PT9999999999H"}, {"--lateness", "99999999999999999999999s"}}) {
+      assertOneCleanErrorLine(Cli.run("count", tooLong[0], tooLong[1]), 2, tooLong[0] + ": at most 36500d (100 years)");
+    }
   }
 
   @Test
@@ -392,5 +400,13 @@ class CountEndToEndTest {
     Path trailing = Files.write(dir.resolve("trailing.gz"), garbage.toByteArray());
     assertOneErrorLine(Cli.run("count", "--input", trailing.toString(), "--stats-interval", "0"), 1,
         "trailing.gz: trailing garbage after the gzip data at byte " + both.size());
+  }
+
+  @Test
+  void theMostThreadsAllowedRunWithinTheHeap() throws IOException {
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 16));
+    Cli.Run r = Cli.run(new ByteArrayInputStream(data), "count", "--threads", "256", "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+    assertTrue(r.err.contains("frames=2000 "), r.err);
   }
 }
