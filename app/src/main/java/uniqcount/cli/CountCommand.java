@@ -210,6 +210,9 @@ final class CountCommand implements Callable<Integer> {
       b.kafka(kafkaOptions.settings(), kafkaOptions.timeout());
     }
     List<String> in = inputs.isEmpty() ? List.of("-") : List.copyOf(inputs);
+    if (group != null && group.isBlank()) {
+      throw UserException.usage("--group must not be empty");
+    }
     if (topic != null) {
       b.topic(topic, group == null ? "uniqcount-" + topic : group, startPosition(from),
           exitOnIdle == null ? null : Durations.parse("--exit-on-idle", exitOnIdle));

@@ -21,9 +21,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   static final int EXIT_USAGE = UserException.Kind.USAGE.exitStatus();
 
   static {
-    // Kafka clients log through SLF4J: quiet (errors only) unless UNIQCOUNT_LOG=warn|info|debug.
+    // Kafka clients log through SLF4J: silent unless UNIQCOUNT_LOG=error|warn|info|debug. Their
+    // failures reach the user as one line each (a client's own error log is a stack trace that
+    // hides the cause).
     String level = System.getenv("UNIQCOUNT_LOG");
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level == null ? "error" : level);
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level == null ? "off" : level);
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 

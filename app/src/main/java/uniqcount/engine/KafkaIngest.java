@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import uniqcount.UserException;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.source.FrameHandler;
 import uniqcount.source.KafkaFrameSource;
@@ -17,6 +18,8 @@ import uniqcount.window.Partition;
 final class KafkaIngest implements Ingest {
   /** How often the job's thread looks at the clock, a stop request and the consumers. */
   private static final long WATCH_MILLIS = 100;
+  /** How often the input topic is checked for deletion or growth (the job's clock). */
+  private static final long TOPIC_CHECK_NANOS = 30_000_000_000L;
 
   private final Job job;
   private final JobConfig.TopicInput input;
@@ -58,6 +61,9 @@ final class KafkaIngest implements Ingest {
       handlers.add(new FrameHandler() {
         @Override
         public void onPartitionAssigned(int partition) {
+          if (partition >= partitions.size()) {
+            throw grew(partition + 1);
+          }
           partitions.get(partition).expect();
         }
 
@@ -95,10 +101,15 @@ final class KafkaIngest implements Ingest {
     }
     source.start(handlers, partitionCount);
     long idleNanos = input.exitOnIdle() == null ? Long.MAX_VALUE : input.exitOnIdle().toNanos();
+    long nextTopicCheck = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
     while (!job.stopRequested()) {
       Thread.sleep(WATCH_MILLIS);
       if (source.failure() != null) {
         throw asException(source.failure());
+      }
+      if (job.clock().nanoTime() >= nextTopicCheck) {
+        checkTopic();
+        nextTopicCheck = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
       }
       if (job.clock().nanoTime() - source.lastRecordNanos() >= idleNanos) {
         return End.IDLE;
@@ -118,6 +129,33 @@ final class KafkaIngest implements Ingest {
       }
     }
     return End.STOPPED;
+  }
+
+  /**
+   * The input topic still exists with the partitions it had at the start: a deleted topic (which
+   * the consumers would otherwise wait on silently) or a grown one (whose new partitions this run
+   * holds no state for) ends the run with one clear line.
+   */
+  private void checkTopic() {
+    JobConfig config = job.config();
+    int now;
+    try (KafkaAdmin admin = new KafkaAdmin(config.kafka().settings(), config.kafka().timeout())) {
+      now = admin.partitions(input.topic());
+    } catch (UserException e) {
+      if (e.getMessage().contains("does not exist")) {
+        throw UserException.failure("topic '" + input.topic() + "' was deleted while it was being read", e);
+      }
+      return; // a slow or briefly unreachable cluster: the consumers say so if it lasts
+    }
+    if (now > partitionCount) {
+      throw grew(now);
+    }
+  }
+
+  private UserException grew(int now) {
+    return UserException.failure("topic '" + input.topic() + "' grew from " + partitionCount + " to " + now
+        + " partitions while it was being read; start uniqcount again to read them all (a checkpoint of "
+        + partitionCount + " partitions cannot be resumed: use another --checkpoint directory or group)");
   }
 
   private static Exception asException(Throwable t) {

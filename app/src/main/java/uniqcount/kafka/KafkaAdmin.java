@@ -31,10 +31,11 @@ public final class KafkaAdmin implements AutoCloseable {
     this.servers = settings.bootstrapServers();
     this.timeoutMillis = timeout.toMillis();
     int t = (int) Math.min(Integer.MAX_VALUE, timeoutMillis);
-    this.admin = Admin.create(settings.with(Map.of(
+    Map<String, Object> config = settings.with(Map.of(
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, t,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, t,
-        AdminClientConfig.CLIENT_ID_CONFIG, "uniqcount-admin")));
+        AdminClientConfig.CLIENT_ID_CONFIG, "uniqcount-admin"));
+    this.admin = settings.create("admin client", () -> Admin.create(config));
   }
 
   /**

@@ -26,7 +26,7 @@ public final class KafkaCheckpoints {
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     byte[] key = group.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] latest = null;
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config)) {
+    try (KafkaConsumer<byte[], byte[]> c = settings.create("checkpoint reader", () -> new KafkaConsumer<>(config))) {
       List<TopicPartition> parts = new ArrayList<>();
       for (PartitionInfo p : c.partitionsFor(checkpointTopic)) {
         parts.add(new TopicPartition(checkpointTopic, p.partition()));

@@ -38,7 +38,7 @@ public final class KafkaFrameWriter extends OutputStream {
     Map<String, Object> config = settings.with(defaults);
     config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    this.producer = new KafkaProducer<>(config);
+    this.producer = settings.create("producer", () -> new KafkaProducer<>(config));
     this.topic = topic;
   }
 

@@ -62,6 +62,58 @@ public final class KafkaSettings {
     return pair.length() > 12 ? pair.substring(0, 12) + "…" : pair;
   }
 
+  /**
+   * Makes a Kafka client; a configuration error (a missing truststore, a bad JAAS line, a value
+   * of the wrong type) becomes one {@link UserException} line naming the client and the cause,
+   * with no setting's value in it.
+   *
+   * @param client what is being made, for the message: "consumer", "producer", "admin client"
+   */
+  public <T> T create(String client, java.util.function.Supplier<T> factory) {
+    try {
+      return factory.get();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw error("cannot set up the Kafka " + client, e);
+    }
+  }
+
+  /**
+   * One user-facing line for a Kafka client failure: {@code what}, then the innermost cause's
+   * message with every configured value taken out (an invalid value is echoed by Kafka's own
+   * message; a secret must never reach a log).
+   */
+  public UserException error(String what, Throwable e) {
+    StringBuilder chain = new StringBuilder();
+    String last = null;
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      String m = t instanceof java.nio.file.NoSuchFileException ? "no such file " + t.getMessage() : t.getMessage();
+      if (m != null && !m.isBlank() && (last == null || !last.contains(m))) {
+        chain.append(chain.length() == 0 ? "" : ": ").append(m.strip());
+        last = m;
+      }
+    }
+    String message = chain.length() == 0 ? e.getClass().getSimpleName() : chain.toString();
+    return UserException.failure(what + ": " + redactValues(message.replace('\n', ' ')), e);
+  }
+
+  /**
+   * The message with Kafka's "Invalid value X for configuration k" masked, and the value of every
+   * secret setting (passwords, keys, JAAS lines, tokens) wherever it appears.
+   */
+  String redactValues(String message) {
+    String m = message.replaceAll("Invalid value (?s:.*?) for configuration ", "Invalid value for configuration ");
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      String v = e.getValue();
+      if (v != null && v.length() >= 3 && SECRET.matcher(e.getKey()).find()) {
+        m = m.replace(v, "***");
+      }
+    }
+    return m;
+  }
+
+  private static final java.util.regex.Pattern SECRET =
+      java.util.regex.Pattern.compile("(?i)password|secret|jaas|token|credential|\\.key(\\.|$)|sasl\\.");
+
   /** The bootstrap servers (not a secret). */
   public String bootstrapServers() {
     return values.get("bootstrap.servers");

@@ -34,7 +34,7 @@ public final class KafkaResultSink implements ResultSink {
     Map<String, Object> config = settings.with(defaults);
     config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    this.producer = new KafkaProducer<>(config);
+    this.producer = settings.create("results producer", () -> new KafkaProducer<>(config));
     this.topic = topic;
   }
 

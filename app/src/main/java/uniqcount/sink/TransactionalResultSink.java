@@ -45,13 +45,18 @@ public final class TransactionalResultSink implements ResultSink {
     config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "uniqcount-" + group);
     config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    this.producer = new KafkaProducer<>(config);
+    this.producer = settings.create("transactional producer", () -> new KafkaProducer<>(config));
     this.topic = topic;
     this.checkpointTopic = checkpointTopic;
     this.inputTopic = inputTopic;
     this.group = group;
-    producer.initTransactions();
-    producer.beginTransaction();
+    try {
+      producer.initTransactions();
+      producer.beginTransaction();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      producer.close(Duration.ZERO);
+      throw settings.error("cannot start the results transaction on topic '" + topic + "'", e);
+    }
   }
 
   @Override

@@ -108,10 +108,12 @@ public final class KafkaFrameSource {
       defaults.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
       defaults.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
       defaults.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
+      // a deleted input topic must not come back empty, made by our own metadata requests
+      defaults.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
       Map<String, Object> config = settings.with(defaults);
       config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
       config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config);
+      KafkaConsumer<byte[], byte[]> consumer = settings.create("consumer", () -> new KafkaConsumer<>(config));
       consumers.add(consumer);
       FrameHandler handler = handlers.get(i);
       List<TopicPartition> mine = new ArrayList<>();
@@ -168,6 +170,8 @@ public final class KafkaFrameSource {
       }
     } catch (WakeupException e) {
       // stopping
+    } catch (org.apache.kafka.common.KafkaException e) {
+      failure.compareAndSet(null, settings.error("the Kafka consumer of topic '" + topic + "' failed", e));
     } catch (Throwable e) {
       failure.compareAndSet(null, e);
     } finally {

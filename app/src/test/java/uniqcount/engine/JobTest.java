@@ -437,4 +437,33 @@ class JobTest {
     }
     return n;
   }
+
+  @Test
+  void anInputTopicDeletedWhileBeingReadEndsTheRun() throws Exception {
+    String bootstrap = SharedBroker.bootstrapServers();
+    KafkaSettings settings = KafkaSettings.of(bootstrap, null, List.of());
+    String topic = "job-deleted";
+    try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
+      admin.createIfMissing(topic, 2, Map.of());
+    }
+    try (KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4")) {
+      out.write(frames(500, 8));
+    }
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
+    Captured io = new Captured();
+    Job job = new Job(exact().kafka(settings, Duration.ofSeconds(15))
+        .topic(topic, "job-deleted-test", JobConfig.StartPosition.EARLIEST, null).build(),
+        io.streams(InputStream.nullInputStream()), clock);
+    Running running = new Running(job);
+    await("every record counted", () -> job.statsLine().contains("frames=500 "));
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", bootstrap))) {
+      admin.deleteTopics(List.of(topic)).all().get();
+    }
+    clock.advance(31 * SECOND); // the topic is looked at every 30 s of the job's clock
+    Object outcome = running.join(Duration.ofSeconds(30));
+    assertTrue(outcome instanceof UserException, String.valueOf(outcome));
+    assertEquals("topic 'job-deleted' was deleted while it was being read", ((UserException) outcome).getMessage());
+    assertNoJobThreadsLeft();
+  }
 }

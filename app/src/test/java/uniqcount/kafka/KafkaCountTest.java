@@ -422,5 +422,30 @@ class KafkaCountTest {
     assertTrue(badFrom.err.contains("--from"), badFrom.err);
     Cli.Run badX = Cli.run("count", "--topic", "t", "--bootstrap-servers", "h:1", "-X", "novalue");
     assertEquals(2, badX.exit);
+    Cli.Run emptyGroup = Cli.run("count", "--topic", "t", "--bootstrap-servers", "h:1", "--group", "");
+    assertEquals(2, emptyGroup.exit);
+    assertTrue(emptyGroup.err.contains("--group must not be empty"), emptyGroup.err);
+  }
+
+  @Test
+  void kafkaClientConfigurationErrorsAreOneLineNamingTheCauseNeverAValue() {
+    String[][] cases = {
+        {"request.timeout.ms=S3CRETpw", null, "Invalid value for configuration request.timeout.ms"},
+        {"security.protocol=SSL", "ssl.truststore.location=/nope/truststore.jks", "no such file /nope/truststore.jks"},
+        {"security.protocol=SASL_PLAINTEXT", "sasl.jaas.config=S3CRET-jaas-line", "JAAS config"},
+    };
+    for (String[] c : cases) {
+      List<String> args = new ArrayList<>(List.of("count", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t",
+          "--kafka-timeout", "2s", "-X", c[0], "-X", "ssl.truststore.password=S3CRETpw", "-X", "sasl.mechanism=PLAIN"));
+      if (c[1] != null) {
+        args.addAll(List.of("-X", c[1]));
+      }
+      Cli.Run r = Cli.run(args.toArray(new String[0]));
+      assertEquals(1, r.exit, r.err);
+      assertEquals(1, r.err.strip().split("\n").length, r.err);
+      assertTrue(r.err.startsWith("uniqcount count: cannot set up the Kafka admin client: "), r.err);
+      assertTrue(r.err.contains(c[2]), r.err);
+      assertFalse(r.err.contains("S3CRET"), r.err);
+    }
   }
 }
