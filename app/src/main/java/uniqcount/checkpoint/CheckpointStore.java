@@ -122,7 +122,7 @@ public final class CheckpointStore {
   private List<Path> snapshots() throws IOException {
     List<Path> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      files.filter(f -> f.getFileName().toString().matches("snapshot-\\d+\\.ucp")).sorted().forEach(out::add);
+      files.filter(f -> f.getFileName().toString().matches("snapshot-\\d{12}\\.ucp")).sorted().forEach(out::add);
     }
     return out;
   }

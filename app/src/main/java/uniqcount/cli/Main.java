@@ -54,7 +54,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         (ex, argv) -> {
           String command = ex.getCommandLine().getCommandName();
           String path = command.equals("uniqcount") ? "uniqcount" : "uniqcount " + command;
-          err.println(path + ": " + ex.getMessage() + " (see '" + path + " --help')");
+          err.println(path + ": " + printable(ex.getMessage()) + " (see '" + path + " --help')");
           return EXIT_USAGE;
         });
     cl.setExecutionExceptionHandler(
@@ -63,19 +63,36 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
           boolean debug = System.getenv("UNIQCOUNT_DEBUG") != null;
           if (ex instanceof UserException) {
             UserException u = (UserException) ex;
-            err.println(path + ": " + u.getMessage());
+            err.println(path + ": " + printable(u.getMessage()));
             if (debug && u.getCause() != null) {
               u.printStackTrace(err);
             }
             return u.kind().exitStatus();
           }
-          err.println(path + ": internal error: " + ex + " (set UNIQCOUNT_DEBUG=1 for the stack trace)");
+          err.println(path + ": internal error: " + printable(String.valueOf(ex)) + " (set UNIQCOUNT_DEBUG=1 for the stack trace)");
           if (debug) {
             ex.printStackTrace(err);
           }
           return EXIT_FAILURE;
         });
     return cl.execute(args);
+  }
+
+  /**
+   * The text with control and bidirectional-formatting characters escaped ({@code \\u000a}), so
+   * that a crafted file name cannot forge or hide a line of the log it is printed to.
+   */
+  static String printable(String text) {
+    StringBuilder sb = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 || c == 0x7f || c >= 0x80 && c <= 0x9f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
   }
 
   @Override

@@ -47,6 +47,14 @@ final class FileIngest implements Ingest {
     JobConfig.Counting c = job.config().counting();
     chunks = chunkCount(c.threads(), c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     inputs = Inputs.resolve(specs);
+    if (job.config().recovery().enabled()) {
+      for (String input : inputs) {
+        if (input.equals(Inputs.STDIN) || !Files.isRegularFile(Paths.get(input))) {
+          throw UserException.usage("--checkpoint needs inputs that can be read again: " + input
+              + " is a pipe or a device, which cannot be replayed after a restart");
+        }
+      }
+    }
     return inputs.size();
   }
 
@@ -131,7 +139,7 @@ final class FileIngest implements Ingest {
           continue; // counted before the restart
         }
         try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in())) {
-          in.skipNBytes(positions[partition]);
+          skipTo(in, partition);
           int p = partition;
           chunker.read(in, partition, positions[partition], chunk -> {
             long end = chunk.startOffset() + chunk.length();
@@ -155,6 +163,16 @@ final class FileIngest implements Ingest {
     }
     endWorkers();
     return End.INPUT_OVER;
+  }
+
+  /** Skips what a checkpoint says was counted. */
+  private void skipTo(InputStream in, int partition) throws IOException {
+    try {
+      in.skipNBytes(positions[partition]);
+    } catch (java.io.EOFException e) {
+      throw UserException.failure(inputs.get(partition) + ": shorter than the checkpoint's position (" + positions[partition]
+          + " bytes): it changed since; use another --checkpoint directory", e);
+    }
   }
 
   private void work(Worker worker, BlockingQueue<Chunk> pool) {

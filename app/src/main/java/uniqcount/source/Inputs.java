@@ -48,6 +48,8 @@ public final class Inputs {
               matches.add(p.toString());
             }
           }
+        } catch (java.util.regex.PatternSyntaxException e) {
+          throw UserException.usage("--input " + spec + ": not a valid glob (" + e.getDescription() + ")");
         } catch (IOException | RuntimeException e) {
           throw UserException.failure("--input " + spec + ": cannot list " + dir + " (" + e.getMessage() + ")", e);
         }
@@ -79,8 +81,11 @@ public final class Inputs {
   public static InputStream open(String input, InputStream stdin) throws UserException {
     InputStream raw;
     try {
-      raw = input.equals(STDIN) ? stdin : Files.newInputStream(Paths.get(input));
-    } catch (NoSuchFileException e) {
+      Path path = Paths.get(input);
+      // a pipe, a FIFO or /dev/stdin cannot seek, and a channel's available() would try: read it as a stream
+      raw = input.equals(STDIN) ? stdin
+          : Files.isRegularFile(path) ? Files.newInputStream(path) : new java.io.FileInputStream(path.toFile());
+    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       throw UserException.failure(input + ": no such file", e);
     } catch (IOException e) {
       throw UserException.failure(input + ": cannot open (" + e.getMessage() + ")", e);

@@ -409,4 +409,52 @@ class CountEndToEndTest {
     assertEquals(0, r.exit, r.err);
     assertTrue(r.err.contains("frames=2000 "), r.err);
   }
+
+  @Test
+  void oddInputsGiveOneClearLineOrSimplyWork() throws Exception {
+    // a gzip of only a header
+    Path header = Files.write(dir.resolve("header-only.gz"), new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3});
+    assertOneCleanErrorLine(Cli.run("count", "--input", header.toString(), "--stats-interval", "0"), 1,
+        "header-only.gz: unexpected end of compressed data in gzip member 1 (truncated gzip?)");
+    // a glob that is not one
+    assertOneCleanErrorLine(Cli.run("count", "--input", dir.resolve("[unclosed").toString()), 2, "not a valid glob");
+    // a file name that would forge a line of the log
+    Cli.Run forged = Cli.run("count", "--input", dir.resolve("x\nuniqcount: done frames=0").toString());
+    assertOneCleanErrorLine(forged, 1, "x\\u000auniqcount: done frames=0: no such file");
+    // a stray file named like a snapshot is not one
+    Path ck = Files.createDirectories(dir.resolve("ck"));
+    Files.writeString(ck.resolve("snapshot-99999999999999999999.ucp"), "stray");
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 500, 20, 100, 17));
+    Path in = write("in.jsonl", data);
+    Cli.Run r = Cli.run("count", "--input", in.toString(), "--checkpoint", ck.toString(), "--stats-interval", "0");
+    assertEquals(0, r.exit, r.err);
+  }
+
+  @Test
+  void aFifoIsReadLikeStdinButCannotBeCheckpointed() throws Exception {
+    Path fifo = dir.resolve("frames.fifo");
+    Process mkfifo;
+    try {
+      mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    } catch (IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no mkfifo here");
+      return;
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
+    byte[] data = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 18));
+    Thread writer = new Thread(() -> {
+      try (OutputStream out = Files.newOutputStream(fifo)) {
+        out.write(data);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    writer.start();
+    Cli.Run r = Cli.run("count", "--input", fifo.toString(), "--stats-interval", "0");
+    writer.join();
+    assertEquals(0, r.exit, r.err);
+    assertEquals(latestValues(Cli.run(new ByteArrayInputStream(data), "count", "--stats-interval", "0")), latestValues(r));
+    assertOneCleanErrorLine(Cli.run("count", "--input", fifo.toString(), "--checkpoint", dir.resolve("ck2").toString()), 2,
+        "is a pipe or a device, which cannot be replayed");
+  }
 }
