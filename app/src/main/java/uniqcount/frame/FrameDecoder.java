@@ -192,11 +192,64 @@ public final class FrameDecoder {
     if (uidState != PRESENT) {
       return rejected(uidState == MISSING ? Reject.MISSING_UID : Reject.UID_NOT_STRING);
     }
+    if (!validUtf8(uidInFrame ? frame : uidBytes, uidInFrame ? uidOffset : 0, uidLength)) {
+      return rejected(Reject.MALFORMED); // a uid is a user: its bytes are checked, the other strings' are not
+    }
     if (tsState != PRESENT) {
       return rejected(
           tsState == MISSING
               ? Reject.MISSING_TS
               : tsState == WRONG_TYPE ? Reject.TS_NOT_INTEGER : Reject.TS_OUT_OF_RANGE);
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code b[from, from + length)} is well-formed UTF-8 as a JSON parser reads it: no
+   * stray continuation or invalid start byte, no truncated sequence, no overlong form, nothing
+   * above U+10FFFF. Encoded surrogates pass, as a {@code \\ud800} escape decodes to them.
+   * ASCII, the common case, is checked eight bytes per step.
+   */
+  static boolean validUtf8(byte[] b, int from, int length) {
+    int i = from;
+    int end = from + length;
+    while (i + 8 <= end && ((long) LONG_LE.get(b, i) & 0x8080808080808080L) == 0) {
+      i += 8;
+    }
+    while (i < end) {
+      int c = b[i] & 0xff;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      int n;
+      int min2 = 0x80;
+      int max2 = 0xbf;
+      if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+      } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        min2 = c == 0xe0 ? 0xa0 : 0x80; // E0 80..9F would be overlong
+      } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        min2 = c == 0xf0 ? 0x90 : 0x80; // F0 80..8F would be overlong
+        max2 = c == 0xf4 ? 0x8f : 0xbf; // F4 90.. would be above U+10FFFF
+      } else {
+        return false; // a continuation byte, C0/C1 (overlong), or F5..FF
+      }
+      if (i + n >= end) {
+        return false; // truncated
+      }
+      int c2 = b[i + 1] & 0xff;
+      if (c2 < min2 || c2 > max2) {
+        return false;
+      }
+      for (int k = 2; k <= n; k++) {
+        if ((b[i + k] & 0xc0) != 0x80) {
+          return false;
+        }
+      }
+      i += n + 1;
     }
     return true;
   }

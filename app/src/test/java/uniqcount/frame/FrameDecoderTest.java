@@ -267,4 +267,73 @@ class FrameDecoderTest {
     assertTrue(decoder.decode(b, 2, b.length - 4));
     assertEquals(4, decoder.timestampSec());
   }
+
+  /**
+   * Whether bytes are UTF-8 as RFC 3629 has it, except that encoded surrogates pass (a {@code
+   * \\ud800} escape decodes to them): the JDK's strict decoder, after each surrogate is replaced.
+   */
+  private static boolean utf8AllowingSurrogates(byte[] b) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < b.length; i++) {
+      if ((b[i] & 0xff) == 0xed && i + 2 < b.length && (b[i + 1] & 0xe0) == 0xa0 && (b[i + 2] & 0xc0) == 0x80) {
+        out.write('x');
+        i += 2;
+      } else {
+        out.write(b[i]);
+      }
+    }
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(out.toByteArray()));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void uidsThatAreNotValidUtf8AreRejectedAsMalformed() {
+    // stray continuation bytes, overlong forms, truncated sequences, beyond U+10FFFF, surrogates.
+    // Where Jackson rejects, so does the decoder; Jackson also takes overlong forms and F5..F7
+    // starts (C0 80 becomes U+0000, the same user as "\\u0000"), which RFC 3629 forbids: the
+    // decoder rejects those too, so one user is never two byte strings.
+    int[] bytes = {'a', 'Z', '7', 0x80, 0x8f, 0x90, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
+        0xf5, 0xff};
+    byte[][] whole = {"é".getBytes(StandardCharsets.UTF_8), "€".getBytes(StandardCharsets.UTF_8),
+        "😀".getBytes(StandardCharsets.UTF_8), "Д".getBytes(StandardCharsets.UTF_8), {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+        "u".getBytes(StandardCharsets.UTF_8)};
+    java.util.SplittableRandom r = new java.util.SplittableRandom(15);
+    byte[] head = "{\"uid\":\"".getBytes(StandardCharsets.UTF_8);
+    byte[] tail = "\",\"ts\":1468244384}".getBytes(StandardCharsets.UTF_8);
+    int strict = 0;
+    int accepted = 0;
+    for (int n = 0; n < 30_000; n++) {
+      java.io.ByteArrayOutputStream u = new java.io.ByteArrayOutputStream();
+      int pieces = 1 + r.nextInt(6);
+      boolean clean = r.nextInt(3) == 0; // a third of the uids only of whole characters
+      for (int i = 0; i < pieces; i++) {
+        if (clean || r.nextBoolean()) {
+          u.writeBytes(whole[r.nextInt(whole.length)]);
+        } else {
+          u.write(bytes[r.nextInt(bytes.length)]);
+        }
+      }
+      byte[] uid = u.toByteArray();
+      byte[] frame = new byte[head.length + uid.length + tail.length];
+      System.arraycopy(head, 0, frame, 0, head.length);
+      System.arraycopy(uid, 0, frame, head.length, uid.length);
+      System.arraycopy(tail, 0, frame, head.length + uid.length, tail.length);
+      String shown = java.util.HexFormat.ofDelimiter(" ").formatHex(uid);
+      if (JacksonReference.parse(frame, 0, frame.length) == null || !utf8AllowingSurrogates(uid)) {
+        assertFalse(decoder.decode(frame, 0, frame.length), shown);
+        assertEquals(Reject.MALFORMED, decoder.reject(), shown);
+        strict += JacksonReference.parse(frame, 0, frame.length) == null ? 0 : 1;
+      } else {
+        assertAgreesWithJackson(frame, 0, frame.length);
+        accepted++;
+      }
+    }
+    assertTrue(strict > 50, "frames Jackson takes but RFC 3629 does not: " + strict);
+    assertTrue(accepted > 8000, "valid uids: " + accepted);
+  }
 }
