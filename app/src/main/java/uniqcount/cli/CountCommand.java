@@ -296,10 +296,11 @@ final class CountCommand implements Callable<Integer> {
         throw UserException.usage("transaction.timeout.ms must be a number of milliseconds");
       }
     }
-    if (interval.toMillis() >= timeoutMs) {
-      throw UserException.usage("--checkpoint-interval " + checkpointInterval + " must be shorter than the producer's"
+    if (interval.toMillis() > timeoutMs / 2) {
+      throw UserException.usage("--checkpoint-interval " + checkpointInterval + " must be at most half the producer's"
           + " transaction.timeout.ms (" + timeoutMs + " ms) with --exactly-once: a transaction stays open from one"
-          + " checkpoint to the next (raise it with -X transaction.timeout.ms=..., up to the broker's transaction.max.timeout.ms)");
+          + " checkpoint to the next, and a slow snapshot or commit needs room (raise it with -X"
+          + " transaction.timeout.ms=..., up to the broker's transaction.max.timeout.ms)");
     }
   }
 
@@ -316,6 +317,15 @@ final class CountCommand implements Callable<Integer> {
     }
     if (checkpoint != null && topic == null && in.contains("-")) {
       throw UserException.usage("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");
+    }
+    if (checkpoint != null && topic == null) {
+      for (String spec : in) {
+        java.nio.file.Path p = Paths.get(spec);
+        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+          throw UserException.usage("--checkpoint needs inputs that can be read again: " + spec
+              + " is a pipe or a device, which cannot be replayed after a restart");
+        }
+      }
     }
     return new JobConfig.Recovery(checkpoint, d, exactlyOnce, checkpointTopic);
   }

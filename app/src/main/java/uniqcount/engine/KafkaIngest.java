@@ -26,6 +26,10 @@ final class KafkaIngest implements Ingest {
   private int partitionCount;
   private long[] positions;
   private KafkaFrameSource source;
+  private Thread topicWatch;
+  private volatile boolean stopping;
+  private final java.util.concurrent.atomic.AtomicReference<UserException> topicProblem =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   KafkaIngest(Job job, JobConfig.TopicInput input) {
     this.job = job;
@@ -101,15 +105,16 @@ final class KafkaIngest implements Ingest {
     }
     source.start(handlers, partitionCount);
     long idleNanos = input.exitOnIdle() == null ? Long.MAX_VALUE : input.exitOnIdle().toNanos();
-    long nextTopicCheck = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
+    topicWatch = new Thread(this::watchTopic, "uniqcount-topic-watch");
+    topicWatch.setDaemon(true);
+    topicWatch.start();
     while (!job.stopRequested()) {
       Thread.sleep(WATCH_MILLIS);
       if (source.failure() != null) {
         throw asException(source.failure());
       }
-      if (job.clock().nanoTime() >= nextTopicCheck) {
-        checkTopic();
-        nextTopicCheck = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
+      if (topicProblem.get() != null) {
+        throw topicProblem.get();
       }
       if (job.clock().nanoTime() - source.lastRecordNanos() >= idleNanos) {
         return End.IDLE;
@@ -132,23 +137,41 @@ final class KafkaIngest implements Ingest {
   }
 
   /**
-   * The input topic still exists with the partitions it had at the start: a deleted topic (which
-   * the consumers would otherwise wait on silently) or a grown one (whose new partitions this run
-   * holds no state for) ends the run with one clear line.
+   * On its own thread, so a slow cluster never holds up checkpoints, the idle exit or a stop:
+   * every {@link #TOPIC_CHECK_NANOS} of the job's clock, the input topic must still exist with the
+   * partitions it had at the start. A deleted topic (which the consumers would wait on silently)
+   * or a grown one (whose new partitions this run holds no state for) ends the run with one line.
    */
-  private void checkTopic() {
+  private void watchTopic() {
     JobConfig config = job.config();
-    int now;
     try (KafkaAdmin admin = new KafkaAdmin(config.kafka().settings(), config.kafka().timeout())) {
-      now = admin.partitions(input.topic());
-    } catch (UserException e) {
-      if (e.getMessage().contains("does not exist")) {
-        throw UserException.failure("topic '" + input.topic() + "' was deleted while it was being read", e);
+      long next = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
+      while (!stopping) {
+        Thread.sleep(WATCH_MILLIS);
+        if (job.clock().nanoTime() < next) {
+          continue;
+        }
+        next = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
+        int now;
+        try {
+          now = admin.partitions(input.topic());
+        } catch (UserException e) {
+          if (e.getMessage().contains("does not exist")) {
+            topicProblem.compareAndSet(null,
+                UserException.failure("topic '" + input.topic() + "' was deleted while it was being read", e));
+          }
+          continue; // a slow or briefly unreachable cluster: the consumers say so if it lasts
+        }
+        if (now > partitionCount) {
+          topicProblem.compareAndSet(null, grew(now));
+        }
       }
-      return; // a slow or briefly unreachable cluster: the consumers say so if it lasts
-    }
-    if (now > partitionCount) {
-      throw grew(now);
+    } catch (InterruptedException e) {
+      // stopping
+    } catch (UserException e) {
+      if (!stopping) {
+        topicProblem.compareAndSet(null, e);
+      }
     }
   }
 
@@ -171,6 +194,11 @@ final class KafkaIngest implements Ingest {
 
   @Override
   public void stop() throws InterruptedException {
+    stopping = true;
+    if (topicWatch != null) {
+      topicWatch.interrupt();
+      topicWatch.join();
+    }
     if (source != null) {
       source.stop();
       if (source.failure() != null) {

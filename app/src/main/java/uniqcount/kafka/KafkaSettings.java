@@ -111,8 +111,9 @@ public final class KafkaSettings {
     return m;
   }
 
+  /** Settings whose values are secrets: passwords, JAAS lines, private keys, client secrets, tokens (not their URLs). */
   private static final java.util.regex.Pattern SECRET =
-      java.util.regex.Pattern.compile("(?i)password|secret|jaas|token|credential|\\.key(\\.|$)|sasl\\.");
+      java.util.regex.Pattern.compile("(?i)password|secret|jaas\\.config|\\.key$|keystore\\.key|token$|credentials?$");
 
   /** The bootstrap servers (not a secret). */
   public String bootstrapServers() {

@@ -100,9 +100,21 @@ public final class Inputs {
       InputStream content = b0 == 0x1f && b1 == 0x8b ? new StrictGzipInputStream(in) : in;
       return new NamedInputStream(content, name);
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
+      closeQuietly(raw, input);
       throw UserException.failure(name + ": " + e.getMessage(), e);
     } catch (IOException e) {
+      closeQuietly(raw, input);
       throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static void closeQuietly(InputStream raw, String input) {
+    if (!input.equals(STDIN)) {
+      try {
+        raw.close();
+      } catch (IOException e) {
+        // the open failed already; that is what is reported
+      }
     }
   }
 
@@ -113,6 +125,17 @@ public final class Inputs {
     NamedInputStream(InputStream in, String name) {
       super(in);
       this.name = name;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      try {
+        return super.skip(n);
+      } catch (java.util.zip.ZipException | java.io.EOFException e) {
+        throw UserException.failure(name + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
+      }
     }
 
     @Override

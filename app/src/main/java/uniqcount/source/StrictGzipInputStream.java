@@ -86,6 +86,12 @@ final class StrictGzipInputStream extends InputStream {
     return -1;
   }
 
+  /** 1 until the end (as the JDK's gzip stream): compressed input always has more to give, so reading never hands a chunk off early as if the input were live. */
+  @Override
+  public int available() {
+    return done ? 0 : 1;
+  }
+
   @Override
   public void close() throws IOException {
     inflater.end();

@@ -23,6 +23,8 @@ public final class Partition {
   private final Clock wallClock;
   private final Map<Long, DecodedBatch> pending = new HashMap<>();
   private final FrameBuffer accepted = new FrameBuffer(1024);
+  /** Most decoded batches that may wait to be applied (a few MB of frames). */
+  private static final int MAX_PENDING = 64;
   private long next;
   private long issued;
   private boolean draining;
@@ -79,6 +81,7 @@ public final class Partition {
    * draining, applies it and every queued batch after it. Any thread may call this.
    */
   public void submit(DecodedBatch batch) {
+    awaitRoom(batch.sequence);
     Partition p = this;
     boolean drain = offer(batch);
     while (drain) {
@@ -89,6 +92,22 @@ public final class Partition {
       Partition next = p.successor;
       drain = next != null && p.finished && next.claim();
       p = next;
+    }
+  }
+
+  /**
+   * Back-pressure: while {@value #MAX_PENDING} batches wait (decoding ran ahead of counting, or
+   * this input waits for the one before it to end), a worker waits before adding more — except
+   * with the batch that is needed next, which always gets in, so the queue always drains.
+   */
+  private synchronized void awaitRoom(long sequence) {
+    while (pending.size() >= MAX_PENDING && sequence != next) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting to apply a batch", e);
+      }
     }
   }
 
@@ -110,6 +129,7 @@ public final class Partition {
 
   private synchronized DecodedBatch poll() {
     DecodedBatch b = pending.remove(next);
+    notifyAll(); // room for a waiting worker, or the batch it holds is next now
     if (b == null) {
       draining = false;
       return null;
@@ -127,8 +147,8 @@ public final class Partition {
     accepted.clear();
     FrameBuffer f = batch.frames;
     clock.onFrames(f.timestamps, f.hashes, f.size, accepted);
-    if (batch.end) {
-      clock.onEnd(accepted);
+    if (batch.end && successor == null) {
+      clock.onEnd(accepted); // a file followed by another hands its held frames on instead
     }
     lateDroppedTotal += windows.count(accepted);
     implausible = clock.implausible();

@@ -93,6 +93,10 @@ public final class PartitionClock {
     if (fresh) {
       established = before.established;
       watermarkSec = before.watermarkSec;
+      // frames held as a candidate jump at the end of the input before go on being weighed here:
+      // history did not stop there
+      System.arraycopy(before.clusters, 0, clusters, 0, CANDIDATES);
+      java.util.Arrays.fill(before.clusters, null);
     }
   }
 
@@ -150,9 +154,8 @@ public final class PartitionClock {
         free = free < 0 ? i : free;
         continue;
       }
-      if (Math.abs(ts - c.anchorSec) <= tolerance) {
-        c.frames.add(ts, hash);
-        c.size++;
+      if (ts >= c.minSec - tolerance && ts <= c.maxSec + tolerance) {
+        c.add(ts, hash);
         if (c.size >= framesToConfirm(c, wallLimit)) {
           clusters[i] = null;
           confirm(c, out);
@@ -168,8 +171,7 @@ public final class PartitionClock {
       free = smallest;
     }
     Cluster c = new Cluster(ts, policy.jumpFrames());
-    c.frames.add(ts, hash);
-    c.size = 1;
+    c.add(ts, hash);
     clusters[free] = c;
     if (c.size >= framesToConfirm(c, wallLimit)) {
       clusters[free] = null;
@@ -183,7 +185,7 @@ public final class PartitionClock {
    * times as many, so that a burst from one wrong clock in history is not taken for a jump.
    */
   private int framesToConfirm(Cluster c, long wallLimit) {
-    boolean live = Math.abs(c.anchorSec - (wallLimit - policy.maxFutureSec())) <= policy.maxFutureSec();
+    boolean live = Math.abs(c.maxSec - (wallLimit - policy.maxFutureSec())) <= policy.maxFutureSec();
     return established && !live ? CONFIRM_FACTOR * policy.jumpFrames() : policy.jumpFrames();
   }
 
@@ -192,9 +194,9 @@ public final class PartitionClock {
     established = true;
     FrameBuffer f = c.frames;
     for (int i = 0; i < f.size; i++) {
+      // each frame with the watermark as of it, in arrival order: a jump spanning more than a
+      // window's horizon loses none of its first frames
       watermarkSec = Math.max(watermarkSec, f.timestamps[i]);
-    }
-    for (int i = 0; i < f.size; i++) {
       out.add(f.timestamps[i], f.hashes[i], watermarkSec);
     }
     long wallLimit = clock.epochSecond() + policy.maxFutureSec();
@@ -236,9 +238,8 @@ public final class PartitionClock {
       Cluster c = new Cluster(h.anchorSec(), policy.jumpFrames());
       c.plausibleSince = h.plausibleSince();
       for (int i = 0; i < h.timestamps().length; i++) {
-        c.frames.add(h.timestamps()[i], h.hashes()[i]);
+        c.add(h.timestamps()[i], h.hashes()[i]);
       }
-      c.size = h.timestamps().length;
       clusters[h.slot()] = c;
     }
   }
@@ -256,16 +257,30 @@ public final class PartitionClock {
   /** Frames held as a candidate jump: the cluster's slot, anchor, age and frames in arrival order. */
   public record HeldCluster(int slot, long anchorSec, int plausibleSince, long[] timestamps, long[] hashes) {}
 
-  /** Frames within maxFuture of an anchor, held until confirmed or discarded. */
+  /**
+   * Frames within maxFuture of each other — of the range they span so far, so a sparse new
+   * timeline grows one cluster — held until confirmed or discarded.
+   */
   private static final class Cluster {
     final long anchorSec;
     final FrameBuffer frames;
+    long minSec;
+    long maxSec;
     int size;
     int plausibleSince;
 
     Cluster(long anchorSec, int capacity) {
       this.anchorSec = anchorSec;
       this.frames = new FrameBuffer(capacity);
+      this.minSec = anchorSec;
+      this.maxSec = anchorSec;
+    }
+
+    void add(long ts, long hash) {
+      frames.add(ts, hash);
+      size++;
+      minSec = Math.min(minSec, ts);
+      maxSec = Math.max(maxSec, ts);
     }
   }
 }

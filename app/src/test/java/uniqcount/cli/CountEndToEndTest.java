@@ -315,7 +315,7 @@ class CountEndToEndTest {
     assertOneCleanErrorLine(Cli.run("count", "--lateness", "soonish"), 2, "--lateness");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--bootstrap-servers", "h:1"), 2, "--output-topic");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--output-topic", "r", "--bootstrap-servers",
-        "h:1", "--checkpoint-interval", "90s"), 2, "--checkpoint-interval 90s must be shorter than the producer's transaction.timeout.ms (60000 ms)");
+        "h:1", "--checkpoint-interval", "90s"), 2, "--checkpoint-interval 90s must be at most half the producer's transaction.timeout.ms (60000 ms)");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--output-topic", "r", "--bootstrap-servers",
         "h:1", "--checkpoint-interval", "90s", "-X", "transaction.timeout.ms=60000"), 2, "transaction.timeout.ms (60000 ms)");
     assertOneCleanErrorLine(Cli.run("frobnicate"), 2, "frobnicate");

@@ -51,6 +51,14 @@ final class EngineHarness {
     pool.add(new Chunk(2 * MAX_FRAME));
   }
 
+  /** Makes every partition continue the one before, as the inputs of one file run do. */
+  EngineHarness asOneHistory() {
+    for (int i = 1; i < partitions.size(); i++) {
+      partitions.get(i).follow(partitions.get(i - 1));
+    }
+    return this;
+  }
+
   static EngineHarness withDefaults(int workers) {
     return new EngineHarness(workers, 1, EventTimePolicy.defaults(), CounterSpec.exact(), true);
   }

@@ -21,6 +21,7 @@ import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
 import uniqcount.window.EventTimePolicy;
+import uniqcount.window.Granularity;
 
 class EventTimeTest {
   private static final long START = Instant.parse("2016-07-11T13:39:44Z").getEpochSecond();
@@ -393,5 +394,70 @@ class EventTimeTest {
     assertEquals(ResultRecord.Status.UPDATE, minute.status(), engine.records.toString());
     assertEquals(3, minute.uniques());
     assertTrue(latest.values().stream().noneMatch(r -> r.status() == ResultRecord.Status.EARLY), latest.toString());
+  }
+
+  /** One frame every {@code stepSec} from {@code fromSec} to before {@code toSec}, users cycling through {@code users}. */
+  private static void sparse(StringBuilder sb, long fromSec, long toSec, long stepSec, int users) {
+    int i = 0;
+    for (long ts = fromSec; ts < toSec; ts += stepSec, i++) {
+      sb.append("{\"uid\":\"s").append(i % users).append("\",\"ts\":").append(ts).append("}\n");
+    }
+  }
+
+  @Test
+  void aGapInSparseHistoryIsFollowedWithNothingLost() throws Exception {
+    // 100 frames an hour, then two hours without data, then more: each later hour is still one
+    // timeline, not a cluster of its own evicted by the next
+    StringBuilder sb = new StringBuilder();
+    sparse(sb, START, START + 5 * 3600, 36, 40);
+    sparse(sb, START + 7 * 3600, START + 14 * 3600, 36, 40);
+    byte[] data = sb.toString().getBytes(StandardCharsets.UTF_8);
+    EngineHarness engine = EngineHarness.withDefaults(2);
+    engine.feed(data, 0, 10 * MS);
+    engine.flush();
+    assertEquals(0, engine.implausible());
+    assertLatestEqualsReference(latest(engine.records), new ReferenceCounts(ZoneId.of("UTC")).addLines(data));
+  }
+
+  @Test
+  void aBurstAtTheEndOfAFileDoesNotTakeTheNextFileWithIt() throws Exception {
+    GeneratorOptions first = options(3_000, 20, 41);
+    GeneratorOptions second = options(3_000, 20, 42);
+    second.startSec = START + 3_000 / 20;
+    byte[] good1 = generate(first);
+    byte[] good2 = generate(second);
+    StringBuilder burst = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      burst.append("{\"uid\":\"wrong").append(i).append("\",\"ts\":").append(START + 12 * 86_400 + i).append("}\n");
+    }
+    ByteArrayOutputStream file1 = new ByteArrayOutputStream();
+    file1.write(good1);
+    file1.write(burst.toString().getBytes(StandardCharsets.UTF_8));
+    EngineHarness engine = new EngineHarness(2, 2, EventTimePolicy.defaults(), CounterSpec.exact(), true).asOneHistory();
+    engine.feed(file1.toByteArray(), 0, 10 * MS);
+    engine.feed(good2, 1, 10 * MS);
+    engine.flush();
+    ByteArrayOutputStream both = new ByteArrayOutputStream();
+    both.write(good1);
+    both.write(good2);
+    assertLatestEqualsReference(latest(engine.records), new ReferenceCounts(ZoneId.of("UTC")).addLines(both.toByteArray()));
+    assertEquals(20, engine.implausible());
+  }
+
+  @Test
+  void aJumpLongerThanAWindowsHorizonLosesNoneOfItsFirstFrames() throws Exception {
+    Map<Granularity, Long> horizons = new java.util.EnumMap<>(Granularity.class);
+    horizons.put(Granularity.MINUTE, 120L); // shorter than the 9 minutes the confirming frames span
+    EventTimePolicy policy = new EventTimePolicy(5, horizons, 3600, 16, 30_000_000_000L,
+        java.util.EnumSet.allOf(Granularity.class));
+    StringBuilder sb = new StringBuilder();
+    sparse(sb, START, START + 1800, 2, 50);
+    sparse(sb, START + 86_400, START + 86_400 + 2400, 2, 50); // a day later, 40 minutes of frames
+    byte[] data = sb.toString().getBytes(StandardCharsets.UTF_8);
+    EngineHarness engine = new EngineHarness(1, 1, policy, CounterSpec.exact(), false);
+    engine.feed(data, 0, 10 * MS);
+    engine.flush();
+    assertEquals(0, engine.lateDropped());
+    assertLatestEqualsReference(latest(engine.records), new ReferenceCounts(ZoneId.of("UTC")).addLines(data));
   }
 }

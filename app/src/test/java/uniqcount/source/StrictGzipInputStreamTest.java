@@ -174,4 +174,14 @@ class StrictGzipInputStreamTest {
       assertThrows(IOException.class, () -> strict(bad), "byte " + at);
     }
   }
+
+  @Test
+  void compressedInputAlwaysHasMoreToGiveUntilItsEnd() throws IOException {
+    // the chunker hands a chunk off early only when nothing more is waiting (live input)
+    try (InputStream in = new StrictGzipInputStream(new ByteArrayInputStream(gzip(text(13, 100))))) {
+      assertTrue(in.available() > 0);
+      in.readAllBytes();
+      assertTrue(in.available() == 0);
+    }
+  }
 }
