@@ -53,14 +53,24 @@ class JobTest {
   @TempDir
   Path dir;
 
+  /** {@code count} valid frames at 50/s from {@link #START}. */
   private static byte[] frames(int count, long seed) throws IOException {
+    return generate(START, count, seed, false);
+  }
+
+  /** {@code count} frames at 50/s from {@code startSec}, of 300 users; {@code faults}: some bit flips and broken frames. */
+  private static byte[] generate(long startSec, int count, long seed, boolean faults) throws IOException {
     GeneratorOptions o = new GeneratorOptions();
     o.count = count;
     o.ratePerSec = 50;
     o.users = 300;
     o.seed = seed;
     o.sizeBytes = 300;
-    o.startSec = START;
+    o.startSec = startSec;
+    if (faults) {
+      o.bitflipProb = 0.001;
+      o.badProb = 0.01;
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     new FrameGenerator(o).writeAll(out);
     return out.toByteArray();
@@ -353,20 +363,9 @@ class JobTest {
     }
   }
 
-  /** Frames of {@code count} at 50/s from {@code startSec}. */
+  /** Frames of {@code count} at 50/s from {@code startSec}, with some bit flips and broken frames. */
   private static byte[] block(long startSec, int count, long seed) throws IOException {
-    GeneratorOptions o = new GeneratorOptions();
-    o.count = count;
-    o.ratePerSec = 50;
-    o.users = 300;
-    o.seed = seed;
-    o.sizeBytes = 300;
-    o.startSec = startSec;
-    o.bitflipProb = 0.001;
-    o.badProb = 0.01;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(out);
-    return out.toByteArray();
+    return generate(startSec, count, seed, true);
   }
 
   /** The latest value of every window and the stats that say what was dropped, of one run. */
