@@ -348,21 +348,17 @@ public final class Job {
     }
   }
 
+  /** Closes the sinks (the transactional one alone if the failure came before the others were open). */
   private void closeQuietly() {
-    List<AutoCloseable> all = new ArrayList<>();
-    if (sink != null) {
-      all.add(sink);
-    } else if (txSink != null) {
-      all.add(txSink);
-    }
-    for (AutoCloseable c : all) {
+    ResultSink open = sink != null ? sink : txSink;
+    sink = null;
+    if (open != null) {
       try {
-        c.close();
+        open.close();
       } catch (Throwable e) {
         failure.get().addSuppressed(e);
       }
     }
-    sink = null;
   }
 
   private static RuntimeException report(Throwable e) {

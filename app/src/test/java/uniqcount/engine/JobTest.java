@@ -206,18 +206,23 @@ class JobTest {
     }
   }
 
-  @Test
-  void theIdleExitFollowsTheInjectedClock() throws Exception {
-    String bootstrap = SharedBroker.bootstrapServers();
-    KafkaSettings settings = KafkaSettings.of(bootstrap, null, List.of());
-    String topic = "job-idle";
+  /** A two-partition topic on the shared broker holding {@code frames}, one record per line; its client settings. */
+  private static KafkaSettings topicWith(String topic, byte[] frames) throws Exception {
+    KafkaSettings settings = KafkaSettings.of(SharedBroker.bootstrapServers(), null, List.of());
     try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
       admin.createIfMissing(topic, 2, Map.of());
     }
-    byte[] data = frames(2_000, 3);
     try (KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4")) {
-      out.write(data);
+      out.write(frames);
     }
+    return settings;
+  }
+
+  @Test
+  void theIdleExitFollowsTheInjectedClock() throws Exception {
+    String topic = "job-idle";
+    byte[] data = frames(2_000, 3);
+    KafkaSettings settings = topicWith(topic, data);
     EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
     Captured io = new Captured();
     Job job = new Job(exact().kafka(settings, Duration.ofSeconds(15))
@@ -439,15 +444,9 @@ class JobTest {
 
   @Test
   void anInputTopicDeletedWhileBeingReadEndsTheRun() throws Exception {
-    String bootstrap = SharedBroker.bootstrapServers();
-    KafkaSettings settings = KafkaSettings.of(bootstrap, null, List.of());
     String topic = "job-deleted";
-    try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
-      admin.createIfMissing(topic, 2, Map.of());
-    }
-    try (KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4")) {
-      out.write(frames(500, 8));
-    }
+    KafkaSettings settings = topicWith(topic, frames(500, 8));
+    String bootstrap = settings.bootstrapServers();
     EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
     Captured io = new Captured();
     Job job = new Job(exact().kafka(settings, Duration.ofSeconds(15))
