@@ -30,7 +30,7 @@ import uniqcount.window.Windows;
  * <pre>
  * envelope
  *   offset size  field
- *        0    4  magic: "UQCP" snapshot, "UQPT" partial
+ *        0    4  magic: "UQCP" snapshot, "UQPT" partial, "UQTC" task, "UQWN" window, "UQMG" merge
  *        4    2  format version ({@value #VERSION}); a reader refuses any other
  *        6    2  reserved, 0
  *        8    8  payload length n
@@ -50,6 +50,16 @@ import uniqcount.window.Windows;
  * partial payload
  *   partition
  *
+ * task payload (a Kafka partition in the job's state topic, key "p/clock")
+ *   long next offset, bool idle, clock, long late dropped,
+ *   byte g, then g x (byte granularity ordinal, long released end)
+ *
+ * window payload (key "p/granularity/start"; deleted by a null value once released)
+ *   byte granularity ordinal, long start, long end, long frames, counter
+ *
+ * merge payload (key "merge")
+ *   emitter
+ *
  * published   byte granularity ordinal, long start, long end, int next revision, long frames,
  *             bool final, byte status ordinal, long uniques, double rse
  * partition   bool finished; clock; long late dropped; windows
@@ -65,8 +75,9 @@ import uniqcount.window.Windows;
  * exactly. Every problem is a {@link UserException} naming the source and what is wrong.
  *
  * <p>Partials are what a partition contributes to every window, with the clock that decides what
- * it will contribute next: the unit that scale-out moves between instances. Today only tests
- * publish and merge them; snapshots hold the same per-partition layout.
+ * it will contribute next. With Kafka input the same contribution travels as task and window
+ * records of the job's state topic (only changed windows are written), and the merge record
+ * holds what the merge step published.
  */
 public final class StateCodec {
   /** The current format version; version 1 (before the engine layer) is not read. */
@@ -79,6 +90,9 @@ public final class StateCodec {
 
   static final int SNAPSHOT_MAGIC = 0x55514350; // "UQCP"
   static final int PARTIAL_MAGIC = 0x55515054; // "UQPT"
+  static final int TASK_MAGIC = 0x55515443; // "UQTC"
+  static final int WINDOW_MAGIC = 0x5551574E; // "UQWN"
+  static final int MERGE_MAGIC = 0x55514D47; // "UQMG"
   static final int HEADER = 20;
 
   private StateCodec() {}
@@ -91,19 +105,7 @@ public final class StateCodec {
       out.write(fingerprint);
       writeLongs(out, s.positions());
       out.writeLong(s.outputPosition());
-      out.writeLong(s.emitter().watermarkSec());
-      out.writeInt(s.emitter().published().size());
-      for (Emitter.Published p : s.emitter().published()) {
-        out.writeByte(p.granularity().ordinal());
-        out.writeLong(p.startSec());
-        out.writeLong(p.endSec());
-        out.writeInt(p.revision());
-        out.writeLong(p.frames());
-        out.writeBoolean(p.isFinal());
-        out.writeByte(p.status().ordinal());
-        out.writeLong(p.uniques());
-        out.writeDouble(p.rse());
-      }
+      writeEmitter(out, s.emitter());
       out.writeInt(s.partitions().size());
       for (Partition.State p : s.partitions()) {
         writePartition(out, p);
@@ -127,13 +129,7 @@ public final class StateCodec {
       String fingerprint = new String(fingerprintBytes, StandardCharsets.UTF_8);
       long[] positions = in.longs();
       long outputPosition = in.data.readLong();
-      long watermark = in.data.readLong();
-      int m = in.count(PUBLISHED_BYTES);
-      List<Emitter.Published> published = new ArrayList<>();
-      for (int i = 0; i < m; i++) {
-        published.add(new Emitter.Published(in.granularity(), in.data.readLong(), in.data.readLong(), in.data.readInt(),
-            in.data.readLong(), in.data.readBoolean(), in.status(), in.data.readLong(), in.data.readDouble()));
-      }
+      Emitter.State emitter = readEmitter(in);
       int p = in.count(PARTITION_BYTES);
       List<Partition.State> partitions = new ArrayList<>();
       for (int i = 0; i < p; i++) {
@@ -142,7 +138,7 @@ public final class StateCodec {
       Windows.State retired = readWindows(in);
       long[] totals = in.longs();
       in.end();
-      return new Snapshot(fingerprint, positions, outputPosition, new Emitter.State(watermark, published), partitions,
+      return new Snapshot(fingerprint, positions, outputPosition, emitter, partitions,
           retired, totals);
     } catch (IOException | RuntimeException e) {
       throw in.damaged(e);
@@ -170,9 +166,112 @@ public final class StateCodec {
     }
   }
 
+  /** A task record's bytes: a Kafka partition's clock and input position (its windows are records of their own). */
+  public static byte[] encodeTask(TaskState t) {
+    return envelope(TASK_MAGIC, payload(out -> {
+      out.writeLong(t.nextOffset());
+      out.writeBoolean(t.idle());
+      writeClock(out, t.clock());
+      out.writeLong(t.lateDropped());
+      out.writeByte(t.granularities().size());
+      for (int k = 0; k < t.granularities().size(); k++) {
+        out.writeByte(t.granularities().get(k).ordinal());
+        out.writeLong(t.releasedEndSec()[k]);
+      }
+    }));
+  }
+
+  /** The task record in {@code bytes}. @throws UserException if damaged */
+  public static TaskState decodeTask(byte[] bytes, String name) {
+    Reader in = open(bytes, TASK_MAGIC, name);
+    try {
+      long next = in.data.readLong();
+      boolean idle = in.data.readBoolean();
+      PartitionClock.State clock = readClock(in);
+      long lateDropped = in.data.readLong();
+      int g = in.data.readUnsignedByte();
+      List<Granularity> granularities = new ArrayList<>(g);
+      long[] released = new long[g];
+      for (int k = 0; k < g; k++) {
+        granularities.add(in.granularity());
+        released[k] = in.data.readLong();
+      }
+      in.end();
+      return new TaskState(next, idle, clock, lateDropped, granularities, released);
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
+  }
+
+  /** One window's record: its bounds, frames and counter. */
+  public static byte[] encodeWindow(Windows.WindowImage window) {
+    return envelope(WINDOW_MAGIC, payload(out -> writeWindow(out, window)));
+  }
+
+  /** The window record in {@code bytes}. @throws UserException if damaged */
+  public static Windows.WindowImage decodeWindow(byte[] bytes, String name) {
+    Reader in = open(bytes, WINDOW_MAGIC, name);
+    try {
+      Windows.WindowImage w = readWindow(in);
+      in.end();
+      return w;
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
+  }
+
+  /** The merge step's record: the global watermark and what was published per window held. */
+  public static byte[] encodeMerge(Emitter.State state) {
+    return envelope(MERGE_MAGIC, payload(out -> writeEmitter(out, state)));
+  }
+
+  /** The merge record in {@code bytes}. @throws UserException if damaged */
+  public static Emitter.State decodeMerge(byte[] bytes, String name) {
+    Reader in = open(bytes, MERGE_MAGIC, name);
+    try {
+      Emitter.State s = readEmitter(in);
+      in.end();
+      return s;
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
+  }
+
+  private static void writeEmitter(DataOutputStream out, Emitter.State e) throws IOException {
+    out.writeLong(e.watermarkSec());
+    out.writeInt(e.published().size());
+    for (Emitter.Published p : e.published()) {
+      out.writeByte(p.granularity().ordinal());
+      out.writeLong(p.startSec());
+      out.writeLong(p.endSec());
+      out.writeInt(p.revision());
+      out.writeLong(p.frames());
+      out.writeBoolean(p.isFinal());
+      out.writeByte(p.status().ordinal());
+      out.writeLong(p.uniques());
+      out.writeDouble(p.rse());
+    }
+  }
+
+  private static Emitter.State readEmitter(Reader in) throws IOException {
+    long watermark = in.data.readLong();
+    int m = in.count(PUBLISHED_BYTES);
+    List<Emitter.Published> published = new ArrayList<>();
+    for (int i = 0; i < m; i++) {
+      published.add(new Emitter.Published(in.granularity(), in.data.readLong(), in.data.readLong(), in.data.readInt(),
+          in.data.readLong(), in.data.readBoolean(), in.status(), in.data.readLong(), in.data.readDouble()));
+    }
+    return new Emitter.State(watermark, published);
+  }
+
   private static void writePartition(DataOutputStream out, Partition.State p) throws IOException {
     out.writeBoolean(p.finished());
-    PartitionClock.State c = p.clock();
+    writeClock(out, p.clock());
+    out.writeLong(p.lateDropped());
+    writeWindows(out, p.windows());
+  }
+
+  private static void writeClock(DataOutputStream out, PartitionClock.State c) throws IOException {
     out.writeBoolean(c.established());
     out.writeLong(c.watermarkSec());
     out.writeLong(c.implausible());
@@ -187,12 +286,16 @@ public final class StateCodec {
         out.writeLong(h.hashes()[i]);
       }
     }
-    out.writeLong(p.lateDropped());
-    writeWindows(out, p.windows());
   }
 
   private static Partition.State readPartition(Reader in) throws IOException {
     boolean finished = in.data.readBoolean();
+    PartitionClock.State clock = readClock(in);
+    long lateDropped = in.data.readLong();
+    return new Partition.State(finished, clock, lateDropped, readWindows(in));
+  }
+
+  private static PartitionClock.State readClock(Reader in) throws IOException {
     boolean established = in.data.readBoolean();
     long watermark = in.data.readLong();
     long implausible = in.data.readLong();
@@ -211,9 +314,7 @@ public final class StateCodec {
       }
       held.add(new PartitionClock.HeldCluster(slot, anchor, since, ts, hashes));
     }
-    long lateDropped = in.data.readLong();
-    return new Partition.State(finished, new PartitionClock.State(established, watermark, implausible, held), lateDropped,
-        readWindows(in));
+    return new PartitionClock.State(established, watermark, implausible, held);
   }
 
   private static void writeWindows(DataOutputStream out, Windows.State w) throws IOException {
@@ -224,18 +325,22 @@ public final class StateCodec {
     }
     out.writeInt(w.windows().size());
     for (Windows.WindowImage image : w.windows()) {
-      out.writeByte(image.granularity().ordinal());
-      out.writeLong(image.startSec());
-      out.writeLong(image.endSec());
-      out.writeLong(image.frames());
-      CounterImage c = image.counter();
-      out.writeByte(c.form().ordinal());
-      out.writeByte(c.precision());
-      if (c.form() == CounterImage.Form.DENSE_HLL) {
-        out.write(c.registers());
-      } else {
-        writeLongs(out, c.values());
-      }
+      writeWindow(out, image);
+    }
+  }
+
+  private static void writeWindow(DataOutputStream out, Windows.WindowImage image) throws IOException {
+    out.writeByte(image.granularity().ordinal());
+    out.writeLong(image.startSec());
+    out.writeLong(image.endSec());
+    out.writeLong(image.frames());
+    CounterImage c = image.counter();
+    out.writeByte(c.form().ordinal());
+    out.writeByte(c.precision());
+    if (c.form() == CounterImage.Form.DENSE_HLL) {
+      out.write(c.registers());
+    } else {
+      writeLongs(out, c.values());
     }
   }
 
@@ -250,30 +355,34 @@ public final class StateCodec {
     int w = in.count(WINDOW_BYTES);
     List<Windows.WindowImage> windows = new ArrayList<>();
     for (int i = 0; i < w; i++) {
-      Granularity granularity = in.granularity();
-      long start = in.data.readLong();
-      long end = in.data.readLong();
-      long frames = in.data.readLong();
-      int form = in.data.readUnsignedByte();
-      int precision = in.data.readUnsignedByte();
-      CounterImage counter;
-      if (form == CounterImage.Form.DENSE_HLL.ordinal()) {
-        if (precision > 30) {
-          throw new IOException("precision " + precision);
-        }
-        byte[] registers = new byte[in.bytes(1 << precision)];
-        in.data.readFully(registers);
-        counter = CounterImage.dense(precision, registers);
-      } else if (form == CounterImage.Form.SPARSE_HLL.ordinal()) {
-        counter = CounterImage.sparse(precision, in.longs());
-      } else if (form == CounterImage.Form.EXACT.ordinal()) {
-        counter = CounterImage.exact(in.longs());
-      } else {
-        throw new IOException("unknown counter form " + form);
-      }
-      windows.add(new Windows.WindowImage(granularity, start, end, frames, counter));
+      windows.add(readWindow(in));
     }
     return new Windows.State(granularities, released, windows);
+  }
+
+  private static Windows.WindowImage readWindow(Reader in) throws IOException {
+    Granularity granularity = in.granularity();
+    long start = in.data.readLong();
+    long end = in.data.readLong();
+    long frames = in.data.readLong();
+    int form = in.data.readUnsignedByte();
+    int precision = in.data.readUnsignedByte();
+    CounterImage counter;
+    if (form == CounterImage.Form.DENSE_HLL.ordinal()) {
+      if (precision > 30) {
+        throw new IOException("precision " + precision);
+      }
+      byte[] registers = new byte[in.bytes(1 << precision)];
+      in.data.readFully(registers);
+      counter = CounterImage.dense(precision, registers);
+    } else if (form == CounterImage.Form.SPARSE_HLL.ordinal()) {
+      counter = CounterImage.sparse(precision, in.longs());
+    } else if (form == CounterImage.Form.EXACT.ordinal()) {
+      counter = CounterImage.exact(in.longs());
+    } else {
+      throw new IOException("unknown counter form " + form);
+    }
+    return new Windows.WindowImage(granularity, start, end, frames, counter);
   }
 
   private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
@@ -306,7 +415,8 @@ public final class StateCodec {
   }
 
   private static Reader open(byte[] all, int magic, String name) {
-    String what = magic == SNAPSHOT_MAGIC ? "snapshot" : "partial";
+    String what = magic == SNAPSHOT_MAGIC ? "snapshot" : magic == PARTIAL_MAGIC ? "partial"
+        : magic == TASK_MAGIC ? "task record" : magic == WINDOW_MAGIC ? "window record" : "merge record";
     if (all.length < 4 || ByteBuffer.wrap(all).getInt() != magic) {
       throw UserException.failure(name + " is not a uniqcount " + what);
     }

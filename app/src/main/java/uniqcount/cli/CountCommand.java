@@ -117,16 +117,19 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", description = "A partition without data this long stops holding the watermark back (default: ${DEFAULT-VALUE}).")
   String idleTimeout;
 
-  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Snapshot all state and input positions here; a restart with the same options resumes from the latest snapshot.")
+  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Files: snapshot all state and input positions here; a restart with the same options resumes from the latest snapshot. (Kafka input always keeps its state in its state topic.)")
   java.nio.file.Path checkpoint;
 
-  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "10s", description = "How often to snapshot (and at a clean end) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", description = "How often to snapshot (files, default 10s) or to commit state and offsets (Kafka, default 1s); also at a clean end.")
   String checkpointInterval;
 
-  @Option(names = "--exactly-once", description = "Kafka: results, the snapshot (in --checkpoint-topic) and the input offsets are committed in one transaction at every checkpoint; read_committed readers see each result once.")
+  @Option(names = "--exactly-once", description = "Kafka: each result goes out in the transaction that commits the state and input offsets it follows from; read_committed readers see each (window, revision) once, across instances, kills and restarts.")
   boolean exactlyOnce;
 
-  @Option(names = "--checkpoint-topic", paramLabel = "NAME", defaultValue = "uniqcount-checkpoints", description = "Compacted topic for --exactly-once snapshots, key = the group (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--state-topic", paramLabel = "NAME", description = "Kafka: the compacted topic holding the job's state, shared by every instance of the group (default: <group>-state).")
+  String stateTopic;
+
+  @Option(names = "--checkpoint-topic", paramLabel = "NAME", hidden = true)
   String checkpointTopic;
 
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
@@ -245,7 +248,7 @@ final class CountCommand implements Callable<Integer> {
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities));
     JobConfig.Recovery recovery = recovery(in);
-    if (recovery.exactlyOnce()) {
+    if (topic != null) {
       checkTransactionTimeout(recovery.interval());
     }
     b.recovery(recovery);
@@ -282,13 +285,12 @@ final class CountCommand implements Callable<Integer> {
   }
 
   /**
-   * With --exactly-once a transaction stays open from one checkpoint to the next: the interval must
-   * be shorter than the producer's transaction.timeout.ms, or the broker aborts it and the run dies
-   * a minute later with "old epoch".
+   * A Kafka job's transaction stays open from one commit to the next: the interval must be shorter
+   * than the producer's transaction.timeout.ms, or the broker aborts it and the commit is refused.
    */
   private void checkTransactionTimeout(Duration interval) {
     Object configured = kafkaOptions.settings().with(Map.of()).get("transaction.timeout.ms");
-    long timeoutMs = 60_000; // the producer's default
+    long timeoutMs = uniqcount.kafka.GroupMember.DEFAULT_TRANSACTION_TIMEOUT_MS;
     if (configured != null) {
       try {
         timeoutMs = Long.parseLong(configured.toString().trim());
@@ -297,28 +299,42 @@ final class CountCommand implements Callable<Integer> {
       }
     }
     if (interval.toMillis() > timeoutMs / 2) {
-      throw UserException.usage("--checkpoint-interval " + checkpointInterval + " must be at most half the producer's"
-          + " transaction.timeout.ms (" + timeoutMs + " ms) with --exactly-once: a transaction stays open from one"
-          + " checkpoint to the next, and a slow snapshot or commit needs room (raise it with -X"
+      throw UserException.usage("--checkpoint-interval " + interval.toMillis() + "ms must be at most half the producer's"
+          + " transaction.timeout.ms (" + timeoutMs + " ms) with Kafka input: a transaction stays open from one"
+          + " commit to the next, and a slow commit needs room (raise it with -X"
           + " transaction.timeout.ms=..., up to the broker's transaction.max.timeout.ms)");
     }
   }
 
   private JobConfig.Recovery recovery(List<String> in) {
-    Duration d = Durations.parse("--checkpoint-interval", checkpointInterval);
+    Duration d = Durations.parse("--checkpoint-interval",
+        checkpointInterval != null ? checkpointInterval : topic != null ? "1s" : "10s");
     if (d.isZero()) {
       throw UserException.usage("--checkpoint-interval must be more than 0");
+    }
+    String group = this.group == null ? "uniqcount-" + topic : this.group;
+    if (checkpointTopic != null) {
+      throw UserException.usage("--checkpoint-topic is gone: a Kafka job keeps its state in the compacted topic '"
+          + (stateTopic != null ? stateTopic : group + "-state") + "' (--state-topic NAME to choose it)");
     }
     if (exactlyOnce && (topic == null || outputTopic == null)) {
       throw UserException.usage("--exactly-once needs --topic and --output-topic");
     }
-    if (exactlyOnce && checkpoint != null) {
-      throw UserException.usage("--exactly-once keeps its snapshots in --checkpoint-topic: drop --checkpoint");
+    if (checkpoint != null && topic != null) {
+      throw UserException.usage("--checkpoint is for file input: a Kafka job keeps its state in its state topic '"
+          + (stateTopic != null ? stateTopic : group + "-state") + "', shared by every instance of group '" + group
+          + "'; drop --checkpoint");
     }
-    if (checkpoint != null && topic == null && in.contains("-")) {
+    if (stateTopic != null && topic == null) {
+      throw UserException.usage("--state-topic needs --topic");
+    }
+    if (stateTopic != null && stateTopic.isBlank()) {
+      throw UserException.usage("--state-topic must not be empty");
+    }
+    if (checkpoint != null && in.contains("-")) {
       throw UserException.usage("--checkpoint needs input that can be read again (files or --topic): stdin cannot be replayed after a restart");
     }
-    if (checkpoint != null && topic == null) {
+    if (checkpoint != null) {
       for (String spec : in) {
         java.nio.file.Path p = Paths.get(spec);
         if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
@@ -327,7 +343,7 @@ final class CountCommand implements Callable<Integer> {
         }
       }
     }
-    return new JobConfig.Recovery(checkpoint, d, exactlyOnce, checkpointTopic);
+    return new JobConfig.Recovery(checkpoint, d, exactlyOnce, stateTopic);
   }
 
   /** {@code 2h} (every window) or {@code minute=1h,day=3d} (the others keep their defaults). */

@@ -7,9 +7,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import uniqcount.count.CounterSpec;
 import uniqcount.count.DistinctCounter;
 import uniqcount.window.Clock;
+import uniqcount.window.Contributor;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
@@ -39,7 +42,8 @@ import uniqcount.window.Windows;
  * windows are moved into the retired windows, so they are not merged again every round.
  */
 public final class Emitter {
-  private final List<Partition> partitions;
+  private final Supplier<List<? extends Contributor>> contributors;
+  private final BooleanSupplier complete;
   private final Windows retired;
   private final EventTimePolicy policy;
   private final CounterSpec spec;
@@ -48,6 +52,8 @@ public final class Emitter {
   private final long intervalNanos;
   private final Map<Granularity, Map<Long, Emitted>> emitted = new EnumMap<>(Granularity.class);
   private long watermarkSec = Long.MIN_VALUE;
+  /** This round's contributors. */
+  private List<? extends Contributor> partitions = List.of();
 
   /**
    * @param partitions the contributors, each owning its windows
@@ -57,7 +63,24 @@ public final class Emitter {
    */
   public Emitter(List<Partition> partitions, Windows retired, EventTimePolicy policy, CounterSpec spec, Clock clock,
       boolean early, long intervalNanos) {
-    this.partitions = List.copyOf(partitions);
+    this(constant(partitions), () -> true, retired, policy, spec, clock, early, intervalNanos);
+  }
+
+  private static Supplier<List<? extends Contributor>> constant(List<Partition> partitions) {
+    List<Partition> copy = List.copyOf(partitions);
+    return () -> copy;
+  }
+
+  /**
+   * A merge step over contributors that come and go (Kafka partitions counted anywhere).
+   *
+   * @param contributors the contributors of this round (called once per round, by the emitter's thread)
+   * @param complete whether every input partition is known, so the watermark may advance
+   */
+  public Emitter(Supplier<List<? extends Contributor>> contributors, BooleanSupplier complete, Windows retired,
+      EventTimePolicy policy, CounterSpec spec, Clock clock, boolean early, long intervalNanos) {
+    this.contributors = contributors;
+    this.complete = complete;
     this.retired = retired;
     this.policy = policy;
     this.spec = spec;
@@ -86,6 +109,8 @@ public final class Emitter {
 
   private List<ResultRecord> round(boolean end) {
     long now = clock.nanoTime();
+    List<? extends Contributor> partitions = contributors.get();
+    this.partitions = partitions;
     if (!end) {
       advanceWatermark(now);
     }
@@ -181,7 +206,7 @@ public final class Emitter {
   private List<Windows> contributors() {
     List<Windows> list = new ArrayList<>(partitions.size() + 1);
     list.add(retired);
-    for (Partition p : partitions) {
+    for (Contributor p : partitions) {
       list.add(p.windows());
     }
     return list;
@@ -194,7 +219,7 @@ public final class Emitter {
    * consumers around a rebalance) stays in its own windows and is merged like any other.
    */
   private void foldFinished() {
-    for (Partition p : partitions) {
+    for (Contributor p : partitions) {
       if (p.finished()) {
         retired.absorb(p.windows());
       }
@@ -202,10 +227,13 @@ public final class Emitter {
   }
 
   private void advanceWatermark(long now) {
+    if (!complete.getAsBoolean()) {
+      return; // a partition nobody reported yet may hold anything
+    }
     long min = Long.MAX_VALUE;
     boolean any = false;
-    for (Partition p : partitions) {
-      if (p.started() && !p.finished() && now - p.lastActivityNanos() < policy.idleTimeoutNanos()) {
+    for (Contributor p : partitions) {
+      if (p.holdsWatermark(now, policy.idleTimeoutNanos())) {
         any = true;
         min = Math.min(min, p.watermarkSec());
       }

@@ -11,10 +11,8 @@ import uniqcount.checkpoint.CheckpointStore;
 import uniqcount.checkpoint.Snapshot;
 import uniqcount.checkpoint.StateCodec;
 import uniqcount.emit.Emitter;
-import uniqcount.kafka.KafkaCheckpoints;
 import uniqcount.sink.JsonLinesSink;
 import uniqcount.sink.ResultSink;
-import uniqcount.sink.TransactionalResultSink;
 import uniqcount.window.Clock;
 import uniqcount.window.Partition;
 import uniqcount.window.Windows;
@@ -33,10 +31,9 @@ final class Checkpoints {
   private final Emitter emitter;
   private final List<Worker> workers;
   private final CheckpointStore store;
-  private final TransactionalResultSink txSink;
   private long nextNanos;
 
-  /** Opens where snapshots go (for exactly-once, the transactional producer, which aborts what a predecessor left open). */
+  /** Opens where snapshots go ({@code --checkpoint DIR}; Kafka input keeps its state in its state topic instead). */
   Checkpoints(JobConfig config, Clock clock, String fingerprint, List<Partition> partitions, Windows retired,
       Emitter emitter, List<Worker> workers) {
     this.config = config;
@@ -47,26 +44,13 @@ final class Checkpoints {
     this.emitter = emitter;
     this.workers = workers;
     JobConfig.Recovery r = config.recovery();
-    if (r.exactlyOnce()) {
-      JobConfig.TopicInput k = config.topicInput();
-      txSink = new TransactionalResultSink(config.kafka().settings(), config.output().topic(), r.checkpointTopic(),
-          k.topic(), k.group());
-      store = null;
-    } else {
-      txSink = null;
-      store = r.checkpointDir() == null ? null : new CheckpointStore(r.checkpointDir());
-    }
+    store = r.checkpointDir() == null ? null : new CheckpointStore(r.checkpointDir());
     postpone();
-  }
-
-  /** The exactly-once results sink, or null. */
-  TransactionalResultSink transactionalSink() {
-    return txSink;
   }
 
   /** Whether a snapshot is due on the job's clock (never when checkpoints are off). */
   boolean due() {
-    return config.recovery().enabled() && clock.nanoTime() >= nextNanos;
+    return store != null && clock.nanoTime() >= nextNanos;
   }
 
   /** The next snapshot is due one interval from now. */
@@ -83,12 +67,7 @@ final class Checkpoints {
   Snapshot restore(boolean keepFinished, PrintStream err) throws IOException {
     Snapshot s;
     String where;
-    if (txSink != null) {
-      where = "topic " + config.recovery().checkpointTopic();
-      byte[] record = KafkaCheckpoints.latest(config.kafka().settings(), config.recovery().checkpointTopic(),
-          config.topicInput().group());
-      s = record == null ? null : StateCodec.decode(record, "the snapshot in " + where);
-    } else if (store != null) {
+    if (store != null) {
       where = config.recovery().checkpointDir().toString();
       s = store.readLatest(err);
     } else {
@@ -127,7 +106,7 @@ final class Checkpoints {
    * Takes a snapshot of the whole state with these input positions. The caller guarantees that
    * nothing moves meanwhile: no batch is being applied and no emitter round runs.
    *
-   * @param out the results sink, flushed first (with exactly-once, committed with the snapshot)
+   * @param out the results sink, flushed first
    * @param fileSink the output file, whose length the snapshot records, or null
    */
   void take(long[] positions, ResultSink out, JsonLinesSink fileSink) {
@@ -140,18 +119,10 @@ final class Checkpoints {
       }
       Snapshot snapshot = new Snapshot(fingerprint, positions.clone(), outputPosition, emitter.state(), states,
           retired.state(), totals());
-      if (txSink != null) {
-        Map<Integer, Long> offsets = new HashMap<>();
-        for (int i = 0; i < positions.length; i++) {
-          offsets.put(i, positions[i]);
-        }
-        txSink.commit(StateCodec.encode(snapshot), offsets);
-      } else {
-        store.write(snapshot);
-      }
+      store.write(snapshot);
     } catch (IOException e) {
-      throw UserException.failure("cannot write a checkpoint to " + (txSink != null ? "topic "
-          + config.recovery().checkpointTopic() : config.recovery().checkpointDir()) + ": " + e.getMessage(), e);
+      throw UserException.failure("cannot write a checkpoint to " + config.recovery().checkpointDir() + ": "
+          + e.getMessage(), e);
     } finally {
       postpone();
     }

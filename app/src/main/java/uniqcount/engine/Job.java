@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import uniqcount.UserException;
@@ -24,7 +25,6 @@ import uniqcount.sink.JsonLinesSink;
 import uniqcount.sink.KafkaResultSink;
 import uniqcount.sink.ResultSink;
 import uniqcount.sink.TeeSink;
-import uniqcount.sink.TransactionalResultSink;
 import uniqcount.window.Clock;
 import uniqcount.window.Partition;
 import uniqcount.window.Windows;
@@ -61,10 +61,10 @@ public final class Job {
   private List<Partition> partitions;
   private List<Worker> workers;
   private Windows retired;
+  private ZoneCalendar calendar;
   private Emitter emitter;
   private ResultSink sink;
   private JsonLinesSink fileSink;
-  private TransactionalResultSink txSink;
   private Checkpoints checkpoints;
   private EmitterLoop emitterLoop;
 
@@ -164,42 +164,44 @@ public final class Job {
         if (config.output().topic() != null) {
           admin.createIfMissing(config.output().topic(), 0, Map.of("cleanup.policy", "compact"));
         }
-        if (config.recovery().exactlyOnce()) {
-          admin.createIfMissing(config.recovery().checkpointTopic(), 1, Map.of("cleanup.policy", "compact",
-              "max.message.bytes", Integer.toString(64 << 20)));
-        }
       }
     }
     JobConfig.Counting c = config.counting();
-    ZoneCalendar calendar = new ZoneCalendar(c.zone());
-    EnumSet<uniqcount.window.Granularity> windows = c.windows();
-    partitions = new ArrayList<>();
-    for (int i = 0; i < partitionCount; i++) {
-      partitions.add(new Partition(config.timing().policy(), clock, new Windows(windows, calendar, c.counter(), config.timing().policy())));
-    }
-    ingest.link(partitions);
+    calendar = new ZoneCalendar(c.zone());
     workers = new ArrayList<>();
     for (int i = 0; i < c.threads(); i++) {
       workers.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
     }
-    retired = new Windows(windows, calendar, c.counter(), config.timing().policy());
+    String scannerLabel = BlockScanner.name(scanner) + (c.trustInput() ? "+trust" : "");
+    if (config.topicInput() != null) {
+      // Kafka: partitions come and go with the group; the ingest merges, commits and publishes
+      partitions = new CopyOnWriteArrayList<>();
+      sink = openSinks(-1);
+      stats = new Stats(workers, partitions, streams.err(), scannerLabel);
+      stats.startReporting(config.timing().statsInterval());
+      return;
+    }
+    partitions = new ArrayList<>();
+    for (int i = 0; i < partitionCount; i++) {
+      partitions.add(newPartition());
+    }
+    ingest.link(partitions);
+    retired = newWindows();
     emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
         config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
     checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,
         workers);
-    txSink = checkpoints.transactionalSink();
     Snapshot restored = checkpoints.restore(ingest.keepsFinished(), streams.err());
     ingest.startAt(restored == null ? null : restored.positions().clone());
     checkpoints.postpone();
     sink = openSinks(restored == null ? -1 : restored.outputPosition());
-    if (restored != null && fileSink == null && txSink == null) {
+    if (restored != null && fileSink == null) {
       // stdout or a plain topic cannot have kept what was published before the restart
       for (ResultRecord r : emitter.republish()) {
         sink.write(r);
       }
       sink.flush();
     }
-    String scannerLabel = BlockScanner.name(scanner) + (c.trustInput() ? "+trust" : "");
     stats = new Stats(workers, partitions, streams.err(), scannerLabel);
     stats.startReporting(config.timing().statsInterval());
     long tickMillis = Math.max(10, Math.min(200, config.timing().earlyInterval().toMillis()));
@@ -210,9 +212,7 @@ public final class Job {
   private ResultSink openSinks(long resumeAt) throws IOException {
     List<ResultSink> sinks = new ArrayList<>(extraSinks);
     JobConfig.Output o = config.output();
-    if (txSink != null) {
-      sinks.add(txSink);
-    } else if (o.topic() != null) {
+    if (o.topic() != null && config.topicInput() == null) {
       sinks.add(new KafkaResultSink(config.kafka().settings(), o.topic()));
     }
     if (o.stdout()) {
@@ -241,12 +241,12 @@ public final class Job {
   private void finish(Ingest ingest, Ingest.End end) throws IOException {
     try (ResultSink s = sink) {
       sink = null;
-      if (end != Ingest.End.STOPPED) {
+      if (end != Ingest.End.STOPPED && emitter != null) { // (Kafka: the merging member flushed)
         for (ResultRecord r : emitter.flush()) {
           s.write(r);
         }
       }
-      if (config.recovery().enabled()) {
+      if (config.recovery().checkpointDir() != null) {
         takeCheckpoint(ingest.finalPositions(end), s);
       }
     }
@@ -269,6 +269,22 @@ public final class Job {
 
   List<Partition> partitions() {
     return partitions;
+  }
+
+  /** A fresh, empty partition with this job's windows, counter and event-time rules. */
+  Partition newPartition() {
+    return new Partition(config.timing().policy(), clock, newWindows());
+  }
+
+  /** Fresh, empty windows of this job's granularities and counter. */
+  Windows newWindows() {
+    JobConfig.Counting c = config.counting();
+    return new Windows(c.windows(), calendar, c.counter(), config.timing().policy());
+  }
+
+  /** The sinks of this process (stdout, a file, the demo's table), for the merging member. */
+  ResultSink localSink() {
+    return sink;
   }
 
   List<Worker> workers() {
@@ -348,9 +364,9 @@ public final class Job {
     }
   }
 
-  /** Closes the sinks (the transactional one alone if the failure came before the others were open). */
+  /** Closes the sinks. */
   private void closeQuietly() {
-    ResultSink open = sink != null ? sink : txSink;
+    ResultSink open = sink;
     sink = null;
     if (open != null) {
       try {

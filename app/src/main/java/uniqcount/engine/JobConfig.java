@@ -125,17 +125,12 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
   /**
    * @param checkpointDir snapshots in this directory, or null
    * @param interval how often to snapshot
-   * @param exactlyOnce results, snapshot and offsets in one Kafka transaction per checkpoint
-   * @param checkpointTopic the compacted topic of {@code exactlyOnce} snapshots
+   * @param exactlyOnce Kafka: results go out in the transaction of the state and offsets they follow from
+   * @param stateTopic Kafka: the compacted topic holding the job's state, or null for {@code <group>-state}
    */
-  public record Recovery(Path checkpointDir, Duration interval, boolean exactlyOnce, String checkpointTopic) {
-    /** No checkpoints. */
-    public static final Recovery NONE = new Recovery(null, Duration.ofSeconds(10), false, "uniqcount-checkpoints");
-
-    /** Whether state is snapshotted at all. */
-    public boolean enabled() {
-      return checkpointDir != null || exactlyOnce;
-    }
+  public record Recovery(Path checkpointDir, Duration interval, boolean exactlyOnce, String stateTopic) {
+    /** No checkpoints (files); Kafka state committed every second to {@code <group>-state}. */
+    public static final Recovery NONE = new Recovery(null, Duration.ofSeconds(1), false, null);
   }
 
   /** Kafka client settings ({@code --kafka-config}, {@code -X}) and how long the cluster may take to answer at start. */

@@ -1,45 +1,132 @@
 package uniqcount.engine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import uniqcount.UserException;
+import uniqcount.checkpoint.StateCodec;
+import uniqcount.checkpoint.TaskState;
+import uniqcount.emit.Emitter;
+import uniqcount.emit.ResultRecord;
+import uniqcount.kafka.GroupMember;
 import uniqcount.kafka.KafkaAdmin;
-import uniqcount.source.FrameHandler;
-import uniqcount.source.KafkaFrameSource;
+import uniqcount.kafka.StateTopic;
+import uniqcount.sink.KafkaResultSink;
+import uniqcount.sink.ResultSink;
+import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
+import uniqcount.window.PartitionView;
+import uniqcount.window.WindowState;
+import uniqcount.window.Windows;
 
 /**
- * A Kafka topic: each worker polls its own consumer of one consumer group and counts what it
- * polled, with no hand-off; the job's thread watches for the idle exit, a stop request, a
- * failure and checkpoints (consumers pause at a batch boundary while the snapshot is taken).
+ * A Kafka topic, read by any number of identical instances in one consumer group, with one answer.
+ *
+ * <p><b>Tasks.</b> Each worker thread is one member of the group ({@link GroupMember}) with its
+ * own transactional producer. Every input partition it is given is a {@link Partition} with its
+ * own clock and windows. Every commit interval the member writes, for each of its partitions,
+ * the windows that changed (key {@code p/granularity/start}; a released window is deleted) and
+ * then the partition's clock record (key {@code p/clock}: next offset, idle, event-time clock,
+ * release lines) to the job's compacted state topic ({@code <group>-state}, partition p), and
+ * commits them in one transaction with the consumer offsets. A partition that moves is committed
+ * by its old owner and restored by the new one from the state topic; a member that died loses
+ * only what it had not committed, which its successor reads again.
+ *
+ * <p><b>Merge.</b> The member that owns input partition 0 also merges: it tails the whole state
+ * topic ({@code read_committed}), keeps the latest committed view of every partition, and runs
+ * the {@link Emitter} over those views — the same early / final / update rules as one process,
+ * with the global watermark the minimum over every partition of the topic. Its results and its
+ * merge record (key {@code merge}, in the last state partition: what was published per window)
+ * go out in its transaction with {@code --exactly-once}; without it, right after a commit of its
+ * offsets proved it still belongs to the group's current generation. The others learn the
+ * global watermark from the merge record and release their windows past the late horizon.
  */
 final class KafkaIngest implements Ingest {
-  /** How often the job's thread looks at the clock, a stop request and the consumers. */
+  /** How often the job's thread looks at the clock, a stop request and the members. */
   private static final long WATCH_MILLIS = 100;
   /** How often the input topic is checked for deletion or growth (the job's clock). */
   private static final long TOPIC_CHECK_NANOS = 30_000_000_000L;
+  /** Key of the merge record and of the job's fingerprint, in the last state partition. */
+  private static final String MERGE_KEY = "merge";
+  private static final String JOB_KEY = "job";
+  /** Commit interval of the merging member while the input is idle and the end is being looked for. */
+  private static final long FINISHING_NANOS = 250_000_000L;
 
   private final Job job;
   private final JobConfig.TopicInput input;
+  private final JobConfig config;
+  private final String stateTopic;
+  private final String instance = UUID.randomUUID().toString().substring(0, 8);
+  private final List<Task> tasks = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final AtomicReference<UserException> topicProblem = new AtomicReference<>();
+  private final Object publishLock = new Object();
   private int partitionCount;
-  private long[] positions;
-  private KafkaFrameSource source;
+  private int statePartitions;
+  private String fingerprint;
+  private boolean fingerprintStored;
+  private KafkaResultSink resultsTopic;
+  private ResultSink local;
   private Thread topicWatch;
   private volatile boolean stopping;
-  private final java.util.concurrent.atomic.AtomicReference<UserException> topicProblem =
-      new java.util.concurrent.atomic.AtomicReference<>();
 
   KafkaIngest(Job job, JobConfig.TopicInput input) {
     this.job = job;
     this.input = input;
+    this.config = job.config();
+    this.stateTopic = config.recovery().stateTopic() != null ? config.recovery().stateTopic() : input.group() + "-state";
+  }
+
+  /** The state topic's name for a group (documented: {@code <group>-state}). */
+  static String stateTopicOf(String group) {
+    return group + "-state";
   }
 
   @Override
   public int open(KafkaAdmin admin) {
     partitionCount = admin.partitions(input.topic());
+    admin.createIfMissing(stateTopic, partitionCount + 1, Map.of(
+        "cleanup.policy", "compact",
+        "max.message.bytes", Integer.toString(64 << 20),
+        "segment.ms", Long.toString(Duration.ofMinutes(10).toMillis()),
+        "min.cleanable.dirty.ratio", "0.2"));
+    statePartitions = admin.partitions(stateTopic);
+    if (statePartitions < 2) {
+      throw UserException.failure("the state topic '" + stateTopic + "' has " + statePartitions
+          + " partition; uniqcount needs at least 2 (delete it, or use another --group)");
+    }
+    fingerprint = kafkaFingerprint();
+    Map<String, byte[]> merge = StateTopic.read(config.kafka().settings(), stateTopic, List.of(mergePartition()),
+        "uniqcount-" + instance + "-check");
+    byte[] stored = merge.get(JOB_KEY);
+    if (stored != null) {
+      String before = new String(stored, java.nio.charset.StandardCharsets.UTF_8);
+      if (!before.equals(fingerprint)) {
+        throw UserException.failure("group '" + input.group() + "' counted with other options: "
+            + Checkpoints.differences(before, fingerprint) + "; use the same options, or another --group");
+      }
+      fingerprintStored = true;
+    }
     return partitionCount;
+  }
+
+  /** What must be equal in every instance and run of a group: what counts and where results go, not local outputs. */
+  private String kafkaFingerprint() {
+    StringBuilder kept = new StringBuilder();
+    for (String line : config.fingerprint(describe()).split("\n")) {
+      if (!line.startsWith("--output=")) {
+        kept.append(line).append('\n');
+      }
+    }
+    return kept.toString();
   }
 
   @Override
@@ -54,96 +141,84 @@ final class KafkaIngest implements Ingest {
 
   @Override
   public void startAt(long[] from) {
-    positions = from != null ? from : Job.positions(partitionCount, -1);
+    // positions come from the state topic, per partition, as the group assigns them
+  }
+
+  private int mergePartition() {
+    return statePartitions - 1;
+  }
+
+  private int statePartitionOf(int partition) {
+    return partition % (statePartitions - 1);
   }
 
   @Override
   public End run() throws Exception {
-    List<Partition> partitions = job.partitions();
-    List<FrameHandler> handlers = new ArrayList<>();
-    for (Worker worker : job.workers()) {
-      handlers.add(new FrameHandler() {
-        @Override
-        public void onPartitionAssigned(int partition) {
-          if (partition >= partitions.size()) {
-            throw grew(partition + 1);
-          }
-          partitions.get(partition).expect();
-        }
-
-        @Override
-        public void onFrame(int partition, byte[] bytes, int offset, int length) {
-          worker.onFrame(bytes, offset, length);
-        }
-
-        @Override
-        public void onBatchEnd(int partition) {
-          worker.endBatch(partitions.get(partition), false);
-        }
-
-        @Override
-        public void onPartitionEnd(int partition) {
-          worker.endBatch(partitions.get(partition), true);
-        }
-      });
+    local = job.localSink();
+    if (config.output().topic() != null && !config.recovery().exactlyOnce()) {
+      resultsTopic = new KafkaResultSink(config.kafka().settings(), config.output().topic());
     }
-    JobConfig config = job.config();
-    source = new KafkaFrameSource(config.kafka().settings(), input.topic(), input.group(), input.from().text(),
-        job.clock()::nanoTime);
-    boolean checkpointed = config.recovery().enabled();
-    if (checkpointed) {
-      Map<Integer, Long> startOffsets = new HashMap<>();
-      for (int i = 0; i < positions.length; i++) {
-        if (positions[i] >= 0) {
-          startOffsets.put(i, positions[i]);
+    List<Worker> workers = job.workers();
+    for (int i = 0; i < workers.size(); i++) {
+      String id = input.group() + "-" + instance + "-" + i;
+      GroupMember member = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
+          "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout());
+      Task task = new Task(i, member, workers.get(i));
+      tasks.add(task);
+      Thread t = new Thread(() -> {
+        try {
+          member.run(task);
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          task.closeTails();
         }
-      }
-      source.startFrom(startOffsets);
+      }, "uniqcount-kafka-" + i);
+      t.setDaemon(true);
+      threads.add(t);
     }
-    if (config.recovery().exactlyOnce()) {
-      source.noOffsetCommits();
-    }
-    source.start(handlers, partitionCount);
+    threads.forEach(Thread::start);
     long idleNanos = input.exitOnIdle() == null ? Long.MAX_VALUE : input.exitOnIdle().toNanos();
     topicWatch = new Thread(this::watchTopic, "uniqcount-topic-watch");
     topicWatch.setDaemon(true);
     topicWatch.start();
     while (!job.stopRequested()) {
       Thread.sleep(WATCH_MILLIS);
-      if (source.failure() != null) {
-        throw asException(source.failure());
+      if (failure.get() != null) {
+        throw asException(failure.get());
       }
       if (topicProblem.get() != null) {
         throw topicProblem.get();
       }
-      if (job.clock().nanoTime() - source.lastRecordNanos() >= idleNanos) {
-        return End.IDLE;
+      long last = Long.MIN_VALUE;
+      boolean joined = true;
+      for (Task t : tasks) {
+        last = Math.max(last, t.member.lastRecordNanos());
+        joined &= t.member.joined();
       }
-      if (job.checkpointDue()) {
-        Map<Integer, Long> at = source.pause();
-        if (at == null) {
-          job.postponeCheckpoint();
-          continue;
+      // idle once every member is in the group (the group may wait for members that died) and nothing came
+      boolean idle = joined && job.clock().nanoTime() - last >= idleNanos;
+      Task merging = null;
+      for (Task t : tasks) {
+        t.finishRequested = idle;
+        if (t.merger != null) {
+          merging = t;
         }
-        try {
-          at.forEach((p, offset) -> positions[p] = offset);
-          job.checkpoint(positions);
-        } finally {
-          source.resume();
-        }
+      }
+      if (idle && (merging == null || merging.finished)) {
+        return End.IDLE; // the merging instance ends last, once every partition is counted (then all is final)
       }
     }
     return End.STOPPED;
   }
 
   /**
-   * On its own thread, so a slow cluster never holds up checkpoints, the idle exit or a stop:
-   * every {@link #TOPIC_CHECK_NANOS} of the job's clock, the input topic must still exist with the
-   * partitions it had at the start. A deleted topic (which the consumers would wait on silently)
-   * or a grown one (whose new partitions this run holds no state for) ends the run with one line.
+   * On its own thread, so a slow cluster never holds up the idle exit or a stop: every {@link
+   * #TOPIC_CHECK_NANOS} of the job's clock, the input topic must still exist with the partitions
+   * it had at the start. A deleted topic (which the consumers would wait on silently) or a grown
+   * one ends the run with one line.
    */
   private void watchTopic() {
-    JobConfig config = job.config();
     try (KafkaAdmin admin = new KafkaAdmin(config.kafka().settings(), config.kafka().timeout())) {
       long next = job.clock().nanoTime() + TOPIC_CHECK_NANOS;
       while (!stopping) {
@@ -163,7 +238,10 @@ final class KafkaIngest implements Ingest {
           continue; // a slow or briefly unreachable cluster: the consumers say so if it lasts
         }
         if (now > partitionCount) {
-          topicProblem.compareAndSet(null, grew(now));
+          topicProblem.compareAndSet(null, UserException.failure("topic '" + input.topic() + "' grew from "
+              + partitionCount + " to " + now + " partitions while it was being read; start every instance of group '"
+              + input.group() + "' again to count them all (the state of the others is kept in topic '"
+              + stateTopic + "')"));
         }
       }
     } catch (InterruptedException e) {
@@ -175,21 +253,13 @@ final class KafkaIngest implements Ingest {
     }
   }
 
-  private UserException grew(int now) {
-    return UserException.failure("topic '" + input.topic() + "' grew from " + partitionCount + " to " + now
-        + " partitions while it was being read; start uniqcount again to read them all (a checkpoint of "
-        + partitionCount + " partitions cannot be resumed: use another --checkpoint directory or group)");
-  }
-
   private static Exception asException(Throwable t) {
     return t instanceof Exception ? (Exception) t : new IllegalStateException(t);
   }
 
   @Override
   public long[] finalPositions(End end) {
-    long[] last = positions.clone();
-    source.finalPositions().forEach((p, offset) -> last[p] = offset);
-    return last;
+    return new long[0];
   }
 
   @Override
@@ -199,11 +269,462 @@ final class KafkaIngest implements Ingest {
       topicWatch.interrupt();
       topicWatch.join();
     }
-    if (source != null) {
-      source.stop();
-      if (source.failure() != null) {
-        job.fail(source.failure());
+    for (Task t : tasks) {
+      t.member.stop();
+    }
+    long deadline = System.nanoTime() + config.kafka().timeout().toNanos();
+    for (int i = 0; i < threads.size(); i++) {
+      threads.get(i).join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      if (threads.get(i).isAlive()) {
+        tasks.get(i).member.abandon(); // stuck in a producer call: leave without it
+        threads.get(i).join();
       }
+    }
+    try {
+      if (resultsTopic != null) {
+        resultsTopic.close();
+      }
+    } catch (IOException e) {
+      failure.compareAndSet(null, e);
+    }
+    if (failure.get() != null) {
+      job.fail(failure.get());
+    }
+  }
+
+  /** A partition this member owns: its state, and what of it was last written to the state topic. */
+  private static final class Owned {
+    final Partition partition;
+    /** Frames per window key at the last write; a key no longer held is deleted at the next. */
+    final Map<String, Long> written = new HashMap<>();
+    long writtenOffset = -1;
+    boolean writtenIdle;
+    boolean clockWritten;
+
+    Owned(Partition partition) {
+      this.partition = partition;
+    }
+  }
+
+  /** One member's partitions, its commits, and — while it owns partition 0 — the merge step. */
+  private final class Task implements GroupMember.Handler {
+    final int index;
+    final GroupMember member;
+    final Worker worker;
+    final Map<Integer, Owned> owned = new HashMap<>();
+    Merger merger;
+    /** The last state partition, for the merge record's watermark (while not merging). */
+    StateTopic cuts;
+    long cutWatermark = Long.MIN_VALUE;
+    long nextCommitNanos;
+    long lastFinishingNanos;
+    volatile boolean finishRequested;
+    volatile boolean finished;
+
+    Task(int index, GroupMember member, Worker worker) {
+      this.index = index;
+      this.member = member;
+      this.worker = worker;
+    }
+
+    @Override
+    public long assigned(int p) {
+      Map<String, byte[]> records = StateTopic.read(config.kafka().settings(), stateTopic,
+          List.of(statePartitionOf(p)), this + "-restore");
+      Partition partition = job.newPartition();
+      Owned o = new Owned(partition);
+      String prefix = p + "/";
+      TaskState clock = null;
+      List<Windows.WindowImage> windows = new ArrayList<>();
+      for (Map.Entry<String, byte[]> e : records.entrySet()) {
+        String key = e.getKey();
+        if (!key.startsWith(prefix)) {
+          continue;
+        }
+        String name = "record " + key + " of topic " + stateTopic;
+        if (key.equals(prefix + "clock")) {
+          clock = StateCodec.decodeTask(e.getValue(), name);
+        } else {
+          Windows.WindowImage w = StateCodec.decodeWindow(e.getValue(), name);
+          windows.add(w);
+          o.written.put(key, w.frames());
+        }
+      }
+      long next = -1;
+      if (clock != null) {
+        try {
+          partition.restore(new Partition.State(false, clock.clock(), clock.lateDropped(),
+              new Windows.State(clock.granularities(), clock.releasedEndSec(), windows)), config.counting().counter(), false);
+        } catch (IllegalArgumentException e) {
+          throw UserException.failure("the state of partition " + p + " in topic " + stateTopic
+              + " does not fit this run: " + e.getMessage(), e);
+        }
+        next = clock.nextOffset();
+        job.streams().err().println("uniqcount: partition " + p + " of '" + input.topic() + "' resumes at offset " + next
+            + " from the state in topic '" + stateTopic + "'");
+        o.writtenOffset = next;
+        o.writtenIdle = clock.idle();
+        o.clockWritten = true;
+      }
+      partition.expect();
+      owned.put(p, o);
+      job.partitions().add(partition);
+      if (p == 0) {
+        becomeMerger();
+      }
+      return next;
+    }
+
+    @Override
+    public void frame(int p, byte[] value, int length) {
+      worker.onFrame(value, 0, length);
+    }
+
+    @Override
+    public void batchEnd(int p) {
+      worker.endBatch(owned.get(p).partition, false);
+    }
+
+    @Override
+    public void tick() {
+      long now = job.clock().nanoTime();
+      if (finishRequested && merger != null && !finished) {
+        // the input is idle: look for the end often, on real time (the job's clock may stand still)
+        long real = System.nanoTime();
+        if (real - lastFinishingNanos < FINISHING_NANOS) {
+          return;
+        }
+        lastFinishingNanos = real;
+      } else if (now < nextCommitNanos) {
+        return;
+      }
+      nextCommitNanos = now + config.recovery().interval().toNanos();
+      commitRound();
+    }
+
+    /** Writes what changed, merges if this member merges, and commits. */
+    private void commitRound() {
+      applyCuts();
+      for (Map.Entry<Integer, Owned> e : owned.entrySet()) {
+        write(e.getKey(), e.getValue());
+      }
+      storeFingerprint();
+      if (merger != null) {
+        merger.round();
+      } else {
+        member.commit(false);
+      }
+    }
+
+    private void storeFingerprint() {
+      if (!fingerprintStored && !owned.isEmpty()) {
+        member.sendState(mergePartition(), JOB_KEY, fingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        fingerprintStored = true;
+      }
+    }
+
+    /** Releases this member's windows past the late horizon of the global watermark (the merge record's). */
+    private void applyCuts() {
+      long w = Long.MIN_VALUE;
+      if (merger != null) {
+        w = merger.emitter.watermarkSec();
+      } else if (!owned.isEmpty()) {
+        if (cuts == null) {
+          cuts = new StateTopic(config.kafka().settings(), stateTopic, List.of(mergePartition()), this + "-cuts");
+        }
+        for (StateTopic.Entry e : cuts.poll(Duration.ZERO)) {
+          if (e.key().equals(MERGE_KEY) && e.value() != null) {
+            w = Math.max(w, StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic).watermarkSec());
+          }
+        }
+      }
+      if (w <= cutWatermark || w == Long.MIN_VALUE) {
+        return;
+      }
+      cutWatermark = w;
+      List<WindowState> dropped = new ArrayList<>();
+      for (Owned o : owned.values()) {
+        for (Granularity g : config.counting().windows()) {
+          o.partition.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().horizonSec(g),
+              dropped);
+        }
+      }
+    }
+
+    /** Writes a partition's changed windows, deletions and clock record (if anything changed). */
+    private void write(int p, Owned o) {
+      List<Windows.WindowImage> changed = new ArrayList<>();
+      Map<String, Long> held = new HashMap<>();
+      o.partition.windows().forEachWindow(w -> {
+        String key = p + "/" + w.granularity().label() + "/" + w.startSec();
+        held.put(key, w.frames());
+        Long before = o.written.get(key);
+        if (before == null || before != w.frames()) {
+          changed.add(new Windows.WindowImage(w.granularity(), w.startSec(), w.endSec(), w.frames(), w.counter().image()));
+        }
+      });
+      int target = statePartitionOf(p);
+      boolean any = false;
+      for (Windows.WindowImage w : changed) {
+        String key = p + "/" + w.granularity().label() + "/" + w.startSec();
+        member.sendState(target, key, StateCodec.encodeWindow(w));
+        o.written.put(key, w.frames());
+        any = true;
+      }
+      for (java.util.Iterator<String> it = o.written.keySet().iterator(); it.hasNext(); ) {
+        String key = it.next();
+        if (!held.containsKey(key)) {
+          member.sendState(target, key, null);
+          it.remove();
+          any = true;
+        }
+      }
+      long offset = member.position(p);
+      boolean idle = job.clock().nanoTime() - o.partition.lastActivityNanos() >= config.timing().policy().idleTimeoutNanos();
+      if (any || !o.clockWritten || offset != o.writtenOffset || idle != o.writtenIdle) {
+        Windows windows = o.partition.windows();
+        TaskState t = new TaskState(offset, idle, o.partition.clockState(), o.partition.lateDropped(),
+            windows.granularityList(), windows.releaseLines());
+        member.sendState(target, p + "/clock", StateCodec.encodeTask(t));
+        o.writtenOffset = offset;
+        o.writtenIdle = idle;
+        o.clockWritten = true;
+      }
+    }
+
+    @Override
+    public void revoked(Collection<Integer> partitions) {
+      commitRound();
+      forget(partitions);
+    }
+
+    @Override
+    public void lost(Collection<Integer> partitions) {
+      forget(partitions);
+    }
+
+    private void forget(Collection<Integer> partitions) {
+      for (int p : partitions) {
+        Owned o = owned.remove(p);
+        if (o != null) {
+          job.partitions().remove(o.partition);
+        }
+        if (p == 0 && merger != null) {
+          merger.close();
+          merger = null;
+          job.streams().err().println("uniqcount: partition 0 of '" + input.topic()
+              + "' moved to another member, which publishes the results from now on");
+        }
+      }
+    }
+
+    private void becomeMerger() {
+      if (merger == null) {
+        merger = new Merger(this);
+        job.streams().err().println("uniqcount: this instance merges the partial counts of group '" + input.group()
+            + "' and publishes the results (it owns partition 0 of '" + input.topic() + "')"
+            + (config.output().stdout() || config.output().file() != null
+                ? "; the results printed here are those published while it does" : ""));
+      }
+    }
+
+    void closeTails() {
+      if (cuts != null) {
+        cuts.close();
+        cuts = null;
+      }
+      if (merger != null) {
+        merger.close();
+        merger = null;
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "uniqcount-" + input.group() + "-" + instance + "-" + index;
+    }
+  }
+
+  /** The merge step of the member that owns partition 0: views of every partition, one emitter. */
+  private final class Merger {
+    final Task task;
+    final StateTopic tail;
+    final List<PartitionView> views = new ArrayList<>();
+    final Emitter emitter;
+    boolean publishedSinceRecord;
+
+    Merger(Task task) {
+      this.task = task;
+      for (int p = 0; p < partitionCount; p++) {
+        views.add(new PartitionView(job.newWindows(), config.counting().counter()));
+      }
+      JobConfig.Timing timing = config.timing();
+      emitter = new Emitter(() -> views, this::complete, job.newWindows(), timing.policy(), config.counting().counter(),
+          job.clock(), timing.emit() == JobConfig.Emit.EARLY, timing.earlyInterval().toNanos());
+      List<Integer> all = new ArrayList<>();
+      for (int i = 0; i < statePartitions; i++) {
+        all.add(i);
+      }
+      tail = new StateTopic(config.kafka().settings(), stateTopic, all, task + "-merge");
+      byte[] merge = null;
+      while (!tail.caughtUp()) {
+        for (StateTopic.Entry e : tail.poll(Duration.ofMillis(200))) {
+          if (e.key().equals(MERGE_KEY)) {
+            merge = e.value();
+          } else {
+            apply(e);
+          }
+        }
+      }
+      if (merge != null) {
+        emitter.restore(StateCodec.decodeMerge(merge, "the merge record in topic " + stateTopic));
+        republishLocally();
+      }
+    }
+
+    /**
+     * stdout or a file cannot have kept what an earlier merging member published: they get the
+     * last record of every window still held again, as it was (the results topic has them).
+     */
+    private void republishLocally() {
+      try {
+        synchronized (publishLock) {
+          for (ResultRecord r : emitter.republish()) {
+            local.write(r);
+          }
+          local.flush();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private boolean complete() {
+      for (PartitionView v : views) {
+        if (!v.clocked()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Applies one record of the state topic to the views. */
+    private void apply(StateTopic.Entry e) {
+      String key = e.key();
+      int slash = key.indexOf('/');
+      if (slash <= 0) {
+        return; // the merge record or the job's fingerprint
+      }
+      int p;
+      try {
+        p = Integer.parseInt(key.substring(0, slash));
+      } catch (NumberFormatException x) {
+        return;
+      }
+      if (p >= views.size()) {
+        return;
+      }
+      PartitionView v = views.get(p);
+      String rest = key.substring(slash + 1);
+      String name = "record " + key + " of topic " + stateTopic;
+      if (rest.equals("clock")) {
+        if (e.value() != null) {
+          TaskState t = StateCodec.decodeTask(e.value(), name);
+          v.clock(t.nextOffset(), t.clock().watermarkSec(), t.idle(), t.releasedEndSec());
+        }
+        return;
+      }
+      if (e.value() != null) {
+        v.window(StateCodec.decodeWindow(e.value(), name));
+      } else {
+        int s = rest.indexOf('/');
+        Granularity g = s < 0 ? null : Granularity.byLabel(rest.substring(0, s));
+        if (g != null && config.counting().windows().contains(g)) {
+          v.removed(g, Long.parseLong(rest.substring(s + 1)));
+        }
+      }
+    }
+
+    private void catchUp() {
+      for (StateTopic.Entry e : tail.pollToEnd(Duration.ofSeconds(2))) {
+        if (!e.key().equals(MERGE_KEY)) {
+          apply(e);
+        }
+      }
+    }
+
+    /** Whether every partition's committed state reached the input's end. */
+    private boolean caughtUp() {
+      if (!complete()) {
+        return false;
+      }
+      for (Map.Entry<Integer, Long> end : task.member.endOffsets().entrySet()) {
+        int p = end.getKey();
+        if (p < views.size() && views.get(p).nextOffset() < end.getValue()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /**
+     * One round of the merge step, ending with the member's commit. With {@code --exactly-once}
+     * the results and the merge record are in the transaction; without it, the commit comes first
+     * (a member that is no longer in the group's generation is refused there and publishes
+     * nothing), then the results, and the merge record that says they were published goes out
+     * with the next commit — so a crash repeats a result rather than losing it.
+     */
+    void round() {
+      boolean exactlyOnce = config.recovery().exactlyOnce();
+      if (!exactlyOnce) {
+        writeMergeRecord();
+        task.member.commit(true);
+      }
+      catchUp();
+      boolean flush = task.finishRequested && !task.finished && caughtUp();
+      List<ResultRecord> records = flush ? emitter.flush() : emitter.tick();
+      try {
+        synchronized (publishLock) {
+          for (ResultRecord r : records) {
+            if (exactlyOnce) {
+              task.member.sendResult(config.output().topic(), r.key(), r.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } else if (resultsTopic != null) {
+              resultsTopic.write(r);
+            }
+            local.write(r);
+          }
+          publishedSinceRecord |= !records.isEmpty();
+          if (exactlyOnce) {
+            writeMergeRecord();
+            task.member.commit(true);
+          } else if (resultsTopic != null && !records.isEmpty()) {
+            resultsTopic.flush();
+          }
+          if (!records.isEmpty()) {
+            local.flush();
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (flush) {
+        if (!exactlyOnce) {
+          writeMergeRecord();
+          task.member.commit(true);
+        }
+        task.finished = true;
+      }
+    }
+
+    private void writeMergeRecord() {
+      if (publishedSinceRecord) {
+        task.member.sendState(mergePartition(), MERGE_KEY, StateCodec.encodeMerge(emitter.state()));
+        publishedSinceRecord = false;
+      }
+    }
+
+    void close() {
+      tail.close();
     }
   }
 }

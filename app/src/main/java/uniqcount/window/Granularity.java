@@ -58,6 +58,16 @@ public enum Granularity {
     return result;
   }
 
+  /** The granularity with this label, or null. */
+  public static Granularity byLabel(String label) {
+    for (Granularity g : values()) {
+      if (g.label.equals(label)) {
+        return g;
+      }
+    }
+    return null;
+  }
+
   /** All labels, comma-separated. */
   public static String names() {
     List<String> names = new ArrayList<>();

@@ -17,7 +17,7 @@ import uniqcount.count.CounterSpec;
  * ready, in order; the others go back to decoding. The drainer publishes the watermark only
  * after the batch's frames are counted, so a window is never finalised ahead of frames already read.
  */
-public final class Partition {
+public final class Partition implements Contributor {
   private final PartitionClock clock;
   private final Windows windows;
   private final Clock wallClock;
@@ -160,11 +160,13 @@ public final class Partition {
   }
 
   /** This partition's windows (the emitter reads, releases and folds them). */
+  @Override
   public Windows windows() {
     return windows;
   }
 
   /** The largest believed ts of frames already counted, or {@link Long#MIN_VALUE}. */
+  @Override
   public long watermarkSec() {
     return watermarkSec;
   }
@@ -174,7 +176,18 @@ public final class Partition {
     return started;
   }
 
+  @Override
+  public boolean holdsWatermark(long nowNanos, long idleTimeoutNanos) {
+    return started && !finished && nowNanos - lastActivityNanos < idleTimeoutNanos;
+  }
+
+  /** Its event-time clock as values (no batch may be applied meanwhile). */
+  public PartitionClock.State clockState() {
+    return clock.state();
+  }
+
   /** Whether the partition's input ended and all of it is counted. */
+  @Override
   public boolean finished() {
     return finished;
   }

@@ -116,6 +116,28 @@ final class WindowSet {
     w.frames += frames;
   }
 
+  /**
+   * Sets a window to a contributor's latest image (a record of the state topic), replacing what
+   * was held; ignored if the window was already released here.
+   */
+  void put(long startSec, long endSec, DistinctCounter counter, long frames) {
+    if (endSec <= releasedEndSec) {
+      return;
+    }
+    WindowState w = new WindowState(granularity, startSec, endSec, counter);
+    w.frames = frames;
+    windows.put(startSec, w);
+    current = none;
+    previous = none;
+  }
+
+  /** Drops one window (its owner released it). */
+  void remove(long startSec) {
+    windows.remove(startSec);
+    current = none;
+    previous = none;
+  }
+
   void restoreReleased(long endSec) {
     releasedEndSec = Math.max(releasedEndSec, endSec);
   }

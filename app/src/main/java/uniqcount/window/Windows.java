@@ -143,6 +143,38 @@ public final class Windows {
     }
   }
 
+  /** Sets one window to {@code image}, replacing what was held (ignored once released here). */
+  public synchronized void put(WindowImage image, CounterSpec spec) {
+    setOf(image.granularity()).put(image.startSec(), image.endSec(), spec.fromImage(image.counter()), image.frames());
+  }
+
+  /** Drops one window. */
+  public synchronized void remove(Granularity g, long startSec) {
+    setOf(g).remove(startSec);
+  }
+
+  /** Raises the release lines to {@code releasedEndSec} (same order as {@link #granularityList()}), dropping what they pass. */
+  public synchronized void releaseTo(long[] releasedEndSec) {
+    List<WindowState> dropped = new ArrayList<>();
+    for (int k = 0; k < sets.length && k < releasedEndSec.length; k++) {
+      sets[k].release(releasedEndSec[k], dropped);
+    }
+  }
+
+  /** The release line per granularity, in the order of {@link #granularityList()}. */
+  public synchronized long[] releaseLines() {
+    long[] lines = new long[sets.length];
+    for (int k = 0; k < sets.length; k++) {
+      lines[k] = sets[k].releasedEndSec();
+    }
+    return lines;
+  }
+
+  /** The granularities counted, in order. */
+  public List<Granularity> granularityList() {
+    return granularities();
+  }
+
   private WindowSet setOf(Granularity g) {
     for (WindowSet set : sets) {
       if (set.granularity() == g) {

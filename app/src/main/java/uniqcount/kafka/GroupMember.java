@@ -1,0 +1,457 @@
+package uniqcount.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * One member of a job's consumer group, with its own transactional producer (KIP-447): the
+ * partitions the group gives it are read, handed to a {@link Handler} record by record, and
+ * committed with the state the handler writes for them — state records and consumer offsets in
+ * one transaction, the offsets sent with {@code sendOffsetsToTransaction(offsets,
+ * consumer.groupMetadata())}. A member that lost its partitions while paused (a zombie) is fenced
+ * by the group generation: its commit fails, nothing it wrote since its last commit becomes
+ * visible, and it starts over from the committed state of what it still owns.
+ *
+ * <p>Everything runs on the thread that calls {@link #run()}: polling, the handler's callbacks
+ * (also those of a rebalance, inside {@code poll}) and commits. Knows nothing of frames or
+ * windows: state and results are bytes under a key.
+ */
+public final class GroupMember {
+  /** What the member's partitions are for; every call comes from the member's thread. */
+  public interface Handler {
+    /**
+     * The partition is this member's now: restore its committed state and return the offset to
+     * read from, or -1 to start at the job's start position.
+     */
+    long assigned(int partition);
+
+    /** One record's value (empty for a null value). */
+    void frame(int partition, byte[] value, int length);
+
+    /** The records of one partition in one poll have all been given. */
+    void batchEnd(int partition);
+
+    /** Between polls, a few times a second: the handler may write state and {@link #commit(boolean)}. */
+    void tick();
+
+    /** The partitions leave cleanly: write their state and {@link #commit(boolean)}, then forget them. */
+    void revoked(Collection<Integer> partitions);
+
+    /** The partitions are gone without a commit (fenced, or lost): forget them and what was not committed. */
+    void lost(Collection<Integer> partitions);
+  }
+
+  /** A commit was refused because the group moved on: this member is a zombie for what it held. */
+  public static final class FencedException extends RuntimeException {
+    FencedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final KafkaSettings settings;
+  private final String topic;
+  private final String stateTopic;
+  private final String from;
+  private final LongSupplier nanoClock;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Set<Integer> owned = new TreeSet<>();
+  private Handler handler;
+  private volatile boolean stopping;
+  private volatile long lastRecordNanos;
+  private volatile boolean joined;
+  private boolean dirty;
+  private long commits;
+  private long fenced;
+
+  /**
+   * Creates the consumer and the transactional producer (which aborts what a previous member
+   * with the same transactional id left open).
+   *
+   * @param transactionalId unique to this member and stable across its restarts when possible
+   * @param from {@code earliest}, {@code latest} or an ISO-8601 instant: where a partition with no state starts
+   * @param timeout how long a producer call may wait for the cluster ({@code max.block.ms} unless set)
+   */
+  public GroupMember(KafkaSettings settings, String topic, String group, String clientId, String transactionalId,
+      String stateTopic, String from, LongSupplier nanoClock, Duration timeout) {
+    this.settings = settings;
+    this.topic = topic;
+    this.stateTopic = stateTopic;
+    this.from = from;
+    this.nanoClock = nanoClock;
+    this.lastRecordNanos = nanoClock.getAsLong();
+    Map<String, Object> c = new HashMap<>();
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, from.equals("latest") ? "latest" : "earliest");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    c.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 256 * 1024);
+    c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+    c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
+    c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    // a deleted input topic must not come back empty, made by our own metadata requests
+    c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+    Map<String, Object> consumerConfig = settings.with(c);
+    consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-state");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L << 20);
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, DEFAULT_TRANSACTION_TIMEOUT_MS);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
+    Map<String, Object> producerConfig = settings.with(p);
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    this.consumer = settings.create("consumer", () -> new KafkaConsumer<>(consumerConfig));
+    try {
+      this.producer = settings.create("transactional producer", () -> new KafkaProducer<>(producerConfig));
+    } catch (RuntimeException e) {
+      consumer.close(Duration.ZERO);
+      throw e;
+    }
+    try {
+      producer.initTransactions();
+      producer.beginTransaction();
+    } catch (KafkaException e) {
+      close();
+      throw settings.error("cannot start a transaction for the state of group '" + group + "'", e);
+    }
+  }
+
+  /**
+   * How long a transaction may stay open unless {@code -X transaction.timeout.ms} says otherwise:
+   * short, because the open transaction of a member that was killed holds back every
+   * read_committed reader of the state and results topics until the broker aborts it.
+   */
+  public static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
+
+  /**
+   * Joins the group and reads until {@link #stop()}; then leaves cleanly (the handler commits what
+   * it owns) and closes. Throws what failed (Kafka errors with one clear message).
+   */
+  public void run(Handler handler) {
+    this.handler = handler;
+    try {
+      consumer.subscribe(List.of(topic), new Listener());
+      while (!stopping) {
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(100));
+        } catch (WakeupException e) {
+          break;
+        }
+        if (!records.isEmpty()) {
+          lastRecordNanos = nanoClock.getAsLong();
+          dirty = true;
+        }
+        for (TopicPartition tp : records.partitions()) {
+          for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+            byte[] v = r.value();
+            handler.frame(tp.partition(), v == null ? EMPTY : v, v == null ? 0 : v.length);
+          }
+          handler.batchEnd(tp.partition());
+        }
+        guarded(handler::tick);
+      }
+      // leave: the listener commits what this member owns before the partitions go
+      guarded(() -> consumer.unsubscribe());
+    } catch (FencedException | WakeupException e) {
+      // leaving anyway
+    } catch (AuthenticationException | AuthorizationException e) {
+      throw settings.error("the Kafka consumer of topic '" + topic + "' was refused", e);
+    } catch (KafkaException e) {
+      throw settings.error("the Kafka consumer of topic '" + topic + "' failed", e);
+    } finally {
+      close();
+    }
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+
+  /** Runs {@code step}; a fenced commit drops what this member held and restores what it still owns. */
+  private void guarded(Runnable step) {
+    try {
+      step.run();
+    } catch (FencedException e) {
+      List<Integer> all = new ArrayList<>(owned);
+      owned.clear();
+      handler.lost(all);
+      if (stopping) {
+        return;
+      }
+      // what the group still gives this member starts again from its committed state
+      List<TopicPartition> still = new ArrayList<>(consumer.assignment());
+      positionFresh(still);
+    }
+  }
+
+  /** Sends a state record in this member's open transaction. */
+  public void sendState(int partition, String key, byte[] value) {
+    producer.send(new ProducerRecord<>(stateTopic, partition, key.getBytes(StandardCharsets.UTF_8), value));
+    dirty = true;
+  }
+
+  /** Sends a result record in this member's open transaction ({@code --exactly-once}). */
+  public void sendResult(String resultsTopic, String key, byte[] value) {
+    producer.send(new ProducerRecord<>(resultsTopic, key.getBytes(StandardCharsets.UTF_8), value));
+    dirty = true;
+  }
+
+  /**
+   * Commits the open transaction with the next offset of every partition this member owns, then
+   * opens the next one. Nothing is done when nothing was read or sent since the last commit,
+   * unless {@code force}: a commit of the offsets alone proves this member still belongs to the
+   * group's current generation.
+   *
+   * @throws FencedException if the group moved on (this member is a zombie): the transaction is
+   *     aborted, and the caller forgets what it held
+   */
+  public void commit(boolean force) {
+    if (!dirty && !(force && !owned.isEmpty())) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (int p : owned) {
+      TopicPartition tp = new TopicPartition(topic, p);
+      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp)));
+    }
+    try {
+      if (!offsets.isEmpty()) {
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      }
+      producer.commitTransaction();
+      commits++;
+    } catch (org.apache.kafka.common.errors.ProducerFencedException
+        | org.apache.kafka.common.errors.InvalidProducerEpochException
+        | org.apache.kafka.clients.consumer.CommitFailedException
+        | org.apache.kafka.common.errors.FencedInstanceIdException
+        | org.apache.kafka.common.errors.UnknownMemberIdException
+        | org.apache.kafka.common.errors.IllegalGenerationException
+        | org.apache.kafka.common.errors.RebalanceInProgressException
+        | org.apache.kafka.common.errors.TimeoutException e) {
+      fenced++;
+      reopen();
+      throw new FencedException("the commit of group member " + consumer.groupMetadata().memberId()
+          + " was refused: " + e.getMessage(), e);
+    }
+    dirty = false;
+    try {
+      producer.beginTransaction();
+    } catch (KafkaException e) {
+      throw settings.error("cannot open the next transaction", e);
+    }
+  }
+
+  /** Aborts the open transaction (if the producer still can) and opens a new one. */
+  private void reopen() {
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException e) {
+      // the producer was fenced for good: nothing it sent will be visible; a new epoch is needed
+      throw settings.error("the state producer was fenced for good", e);
+    }
+    dirty = false;
+    producer.beginTransaction();
+  }
+
+  /** The next offset of an owned partition (every record before it was given to the handler). */
+  public long position(int partition) {
+    return consumer.position(new TopicPartition(topic, partition));
+  }
+
+  /** The partitions this member owns now. */
+  public Set<Integer> owned() {
+    return owned;
+  }
+
+  /** The committed end (last stable offset) of every partition of the input topic. */
+  public Map<Integer, Long> endOffsets() {
+    List<TopicPartition> all = new ArrayList<>();
+    for (PartitionInfo p : consumer.partitionsFor(topic)) {
+      all.add(new TopicPartition(topic, p.partition()));
+    }
+    Map<Integer, Long> out = new HashMap<>();
+    consumer.endOffsets(all).forEach((tp, o) -> out.put(tp.partition(), o));
+    return out;
+  }
+
+  /**
+   * Whether this member joined the group (got an assignment, possibly empty). A member waiting to
+   * join — the group waits for members that died to time out — has not seen the input yet.
+   */
+  public boolean joined() {
+    return joined;
+  }
+
+  /** When a record last arrived, or the member started or got an assignment (the clock's nanoseconds). */
+  public long lastRecordNanos() {
+    return lastRecordNanos;
+  }
+
+  /** Transactions committed, and commits refused because the group moved on. */
+  public long[] commitCounts() {
+    return new long[] {commits, fenced};
+  }
+
+  /** Asks the member to leave after its current poll; any thread. */
+  public void stop() {
+    stopping = true;
+    consumer.wakeup();
+  }
+
+  /**
+   * For a member that did not leave in time after {@link #stop()} (a producer call waiting on a
+   * cluster that does not answer, or on a deleted topic): closes its producer at once from this
+   * thread, which fails the waiting call; what it had not committed is aborted by the broker.
+   */
+  public void abandon() {
+    stopping = true;
+    producer.close(Duration.ZERO);
+    consumer.wakeup();
+  }
+
+  private void close() {
+    try {
+      producer.abortTransaction();
+    } catch (RuntimeException e) {
+      // nothing open, fenced, or abandoned
+    }
+    producer.close(Duration.ofSeconds(5));
+    consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+  }
+
+  /** Restores each partition from its committed state and seeks it there, or to the start position. */
+  private void positionFresh(Collection<TopicPartition> partitions) {
+    List<TopicPartition> atStart = new ArrayList<>();
+    for (TopicPartition tp : partitions) {
+      long offset = handler.assigned(tp.partition());
+      owned.add(tp.partition());
+      if (offset >= 0) {
+        consumer.seek(tp, offset);
+      } else {
+        atStart.add(tp);
+      }
+    }
+    dirty = true; // the new partitions' state is written at the next commit
+    lastRecordNanos = nanoClock.getAsLong(); // idle time counts from when there is something to read
+    if (atStart.isEmpty()) {
+      return;
+    }
+    if (from.equals("earliest")) {
+      consumer.seekToBeginning(atStart);
+    } else if (from.equals("latest")) {
+      consumer.seekToEnd(atStart);
+    } else {
+      long millis = Instant.parse(from).toEpochMilli();
+      Map<TopicPartition, Long> query = new HashMap<>();
+      for (TopicPartition tp : atStart) {
+        query.put(tp, millis);
+      }
+      Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query);
+      List<TopicPartition> toEnd = new ArrayList<>();
+      for (TopicPartition tp : atStart) {
+        OffsetAndTimestamp o = found.get(tp);
+        if (o == null) {
+          toEnd.add(tp);
+        } else {
+          consumer.seek(tp, o.offset());
+        }
+      }
+      if (!toEnd.isEmpty()) {
+        consumer.seekToEnd(toEnd);
+      }
+    }
+  }
+
+  private static List<Integer> numbers(Collection<TopicPartition> partitions) {
+    List<Integer> list = new ArrayList<>();
+    for (TopicPartition tp : partitions) {
+      list.add(tp.partition());
+    }
+    return list;
+  }
+
+  /** Moves state with the partitions: commit before they go, restore when they come. */
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) {
+        return;
+      }
+      List<Integer> gone = numbers(partitions);
+      try {
+        handler.revoked(gone);
+      } catch (FencedException e) {
+        List<Integer> all = new ArrayList<>(owned);
+        owned.clear();
+        handler.lost(all);
+        return;
+      }
+      owned.removeAll(gone);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      // another member may own them already: what this one did since its last commit must not count
+      try {
+        reopen();
+      } catch (KafkaException e) {
+        // fenced for good; the run ends with the next commit's error
+      }
+      List<Integer> all = new ArrayList<>(owned);
+      owned.clear();
+      handler.lost(all);
+      List<TopicPartition> still = new ArrayList<>();
+      for (TopicPartition tp : consumer.assignment()) {
+        if (!partitions.contains(tp)) {
+          still.add(tp);
+        }
+      }
+      positionFresh(still);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      positionFresh(partitions);
+      joined = true; // (also with nothing assigned: this member is in the group now)
+      lastRecordNanos = nanoClock.getAsLong();
+    }
+  }
+}
