@@ -495,6 +495,10 @@ final class KafkaIngest implements Ingest {
     @Override
     public void revoked(Collection<Integer> partitions) {
       commitRound();
+      if (merger != null && partitions.contains(0) && !config.recovery().exactlyOnce()) {
+        merger.writeMergeRecord(); // what this merger published, for the next one
+        member.commit(true);
+      }
       forget(partitions);
     }
 
@@ -512,8 +516,10 @@ final class KafkaIngest implements Ingest {
         if (p == 0 && merger != null) {
           merger.close();
           merger = null;
-          job.streams().err().println("uniqcount: partition 0 of '" + input.topic()
-              + "' moved to another member, which publishes the results from now on");
+          if (!stopping) {
+            job.streams().err().println("uniqcount: partition 0 of '" + input.topic()
+                + "' moved to another member, which publishes the results from now on");
+          }
         }
       }
     }

@@ -73,7 +73,33 @@ public final class KafkaAdmin implements AutoCloseable {
     }
   }
 
-  /** Creates a topic unless it exists; {@code configs} such as {@code cleanup.policy=compact}. */
+  /**
+   * Waits until every partition of a topic just created answers for its offsets: writing to it at
+   * once can meet NOT_LEADER_OR_FOLLOWER, after which an idempotent producer's queued batches
+   * wait until they time out (seen on the embedded broker for about one new topic in four).
+   */
+  private void awaitLeaders(String topic) throws InterruptedException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (true) {
+      try {
+        int n = admin.describeTopics(List.of(topic)).allTopicNames().get(timeoutMillis, TimeUnit.MILLISECONDS)
+            .get(topic).partitions().size();
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> query = new java.util.HashMap<>();
+        for (int p = 0; p < n; p++) {
+          query.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+        }
+        admin.listOffsets(query).all().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          return; // the producers say so, with their own error, if it lasts
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** Creates a topic unless it exists (and waits until its partitions have leaders); {@code configs} such as {@code cleanup.policy=compact}. */
   public void createIfMissing(String topic, int partitions, Map<String, String> configs) throws UserException {
     try {
       Set<String> names = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -83,6 +109,7 @@ public final class KafkaAdmin implements AutoCloseable {
       NewTopic t = new NewTopic(topic, partitions <= 0 ? Optional.empty() : Optional.of(partitions), Optional.empty())
           .configs(configs);
       admin.createTopics(List.of(t)).all().get(timeoutMillis, TimeUnit.MILLISECONDS);
+      awaitLeaders(topic);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
         throw unreachable(e);
