@@ -83,6 +83,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "Partitions of the --kafka topic (default: ${DEFAULT-VALUE}).")
   int partitions;
 
+  @Option(names = "--instances", paramLabel = "LIST", split = ",", description = "With --kafka, also scale-out runs: this many "
+      + "'count --threads 1' instances in one group at once, each pinned to a core with taskset where it exists (e.g. 2,3).")
+  List<Integer> instances = List.of();
+
   BenchCommand(Job.Streams io) {
     this.io = io;
   }
@@ -317,6 +321,13 @@ final class BenchCommand implements Callable<Integer> {
           }
         }
       }
+      Map<Integer, List<Double>> scaled = new LinkedHashMap<>();
+      for (int run = 0; run < runs; run++) {
+        for (int n : instances) {
+          scaled.computeIfAbsent(n, k -> new ArrayList<>())
+              .add(timeInstances(n, broker.bootstrapServers(), topic, "bench-scale-" + run + "-" + n, idle) - idleSeconds);
+        }
+      }
       double bareMedian = medianOf(bare);
       io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (lz4) on the embedded broker, sharing the cores;"
           + " child JVMs timed start to exit, median of %d runs%n", records, partitions, runs);
@@ -326,7 +337,61 @@ final class BenchCommand implements Callable<Integer> {
         double m = medianOf(e.getValue());
         io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
       }
+      for (Map.Entry<Integer, List<Double>> e : scaled.entrySet()) {
+        double m = medianOf(e.getValue());
+        int n = e.getKey();
+        io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%   (%,.0f per instance)%n",
+            n + " instances, one group, --threads 1", m, records / m, (m / bareMedian - 1) * 100, records / m / n);
+      }
     }
+  }
+
+  /**
+   * {@code n} instances of {@code count --threads 1} in one group over the topic, started at once
+   * (instance i pinned to core i mod cores with taskset, if there is one); seconds until the
+   * last one exited (the merging instance ends last, once every partition is counted).
+   */
+  private double timeInstances(int n, String servers, String topic, String group, String idle)
+      throws IOException, InterruptedException {
+    boolean taskset = Files.isExecutable(Paths.get("/usr/bin/taskset"));
+    int cores = Runtime.getRuntime().availableProcessors();
+    List<Process> running = new ArrayList<>();
+    List<Path> errs = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      List<String> cmd = new ArrayList<>();
+      if (taskset) {
+        cmd.addAll(List.of("/usr/bin/taskset", "-c", Integer.toString(i % cores)));
+      }
+      cmd.addAll(childJvm());
+      cmd.addAll(List.of(Main.class.getName(), "count", "--bootstrap-servers", servers, "--topic", topic,
+          "--group", group, "--exit-on-idle", idle, "--threads", "1", "--counter", counter, "--stats-interval", "0",
+          "--output-topic", group + "-results"));
+      Path err = Files.createTempFile("uniqcount-bench-", ".err");
+      errs.add(err);
+      running.add(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start());
+    }
+    StringBuilder rss = new StringBuilder();
+    try {
+      for (int i = 0; i < n; i++) {
+        int status = running.get(i).waitFor();
+        String stderr = Files.readString(errs.get(i));
+        if (status != 0) {
+          throw UserException.failure("a scale-out bench instance failed (exit " + status + "):\n" + stderr);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("peak_rss_mb=(\\d+)").matcher(stderr);
+        rss.append(rss.length() == 0 ? "" : ",").append(m.find() ? m.group(1) : "?");
+      }
+    } finally {
+      running.forEach(Process::destroyForcibly);
+      for (Path e : errs) {
+        Files.deleteIfExists(e);
+      }
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    io.err().printf(Locale.ROOT, "bench: %d instances%s: %.2f s, peak RSS per instance %s MB%n", n,
+        taskset ? " (taskset)" : "", seconds, rss);
+    return seconds;
   }
 
   /** Runs a child JVM to its exit (stdout discarded, stderr kept for a failure); returns seconds. */

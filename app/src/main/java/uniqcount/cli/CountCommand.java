@@ -299,7 +299,8 @@ final class CountCommand implements Callable<Integer> {
       }
     }
     if (interval.toMillis() > timeoutMs / 2) {
-      throw UserException.usage("--checkpoint-interval " + interval.toMillis() + "ms must be at most half the producer's"
+      throw UserException.usage("--checkpoint-interval " + (checkpointInterval != null ? checkpointInterval
+          : interval.toMillis() + "ms") + " must be at most half the producer's"
           + " transaction.timeout.ms (" + timeoutMs + " ms) with Kafka input: a transaction stays open from one"
           + " commit to the next, and a slow commit needs room (raise it with -X"
           + " transaction.timeout.ms=..., up to the broker's transaction.max.timeout.ms)");

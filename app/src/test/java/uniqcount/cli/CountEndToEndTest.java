@@ -315,9 +315,14 @@ class CountEndToEndTest {
     assertOneCleanErrorLine(Cli.run("count", "--lateness", "soonish"), 2, "--lateness");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--bootstrap-servers", "h:1"), 2, "--output-topic");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--output-topic", "r", "--bootstrap-servers",
-        "h:1", "--checkpoint-interval", "90s"), 2, "--checkpoint-interval 90s must be at most half the producer's transaction.timeout.ms (60000 ms)");
+        "h:1", "--checkpoint-interval", "90s"), 2, "--checkpoint-interval 90s must be at most half the producer's transaction.timeout.ms (10000 ms)");
     assertOneCleanErrorLine(Cli.run("count", "--exactly-once", "--topic", "t", "--output-topic", "r", "--bootstrap-servers",
         "h:1", "--checkpoint-interval", "90s", "-X", "transaction.timeout.ms=60000"), 2, "transaction.timeout.ms (60000 ms)");
+    assertOneCleanErrorLine(Cli.run("count", "--topic", "t", "--bootstrap-servers", "h:1", "--checkpoint-interval", "6s"), 2,
+        "transaction.timeout.ms (10000 ms) with Kafka input");
+    assertOneCleanErrorLine(Cli.run("count", "--topic", "t", "--group", "g", "--bootstrap-servers", "h:1",
+        "--checkpoint-topic", "x"), 2, "--checkpoint-topic is gone: a Kafka job keeps its state in the compacted topic 'g-state'");
+    assertOneCleanErrorLine(Cli.run("count", "--input", "x", "--state-topic", "s"), 2, "--state-topic needs --topic");
     assertOneCleanErrorLine(Cli.run("frobnicate"), 2, "frobnicate");
     long heapMib = Runtime.getRuntime().maxMemory() >> 20;
     assertOneCleanErrorLine(Cli.run("count", "--max-frame-bytes", "268435456"), 2,

@@ -71,18 +71,7 @@ class KafkaCountTest {
   }
 
   private static void createTopic(String name, int partitions) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedBroker.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
-      // a new topic's partitions take a moment to get a leader; producing before that can time out
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions().stream()
-          .anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("topic " + name + " has partitions without a leader");
-        }
-        Thread.sleep(50);
-      }
-    }
+    SharedBroker.createTopic(name, partitions);
   }
 
   private static void produce(String topic, List<byte[]> values) throws Exception {

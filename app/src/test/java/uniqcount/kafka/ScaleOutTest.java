@@ -471,27 +471,7 @@ class ScaleOutTest {
   }
 
   private static void createTopic(String name, int partitions) throws Exception {
-    try (Admin admin = admin()) {
-      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions().stream()
-          .anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("topic " + name + " has partitions without a leader");
-        }
-        Thread.sleep(50);
-      }
-      // ... and until the broker really leads them: produced to at once, a partition whose leader is
-      // not ready yet answers NOT_LEADER_OR_FOLLOWER, and the idempotent producer's pipelined batches
-      // behind the retried one can then stall until delivery.timeout.ms and fail (seen here: 11 of 40
-      // new 6-partition topics). ListOffsets goes to the leader and is retried by the admin client
-      // until it answers; after that, 40 of 40 were fine.
-      Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
-      for (int i = 0; i < partitions; i++) {
-        latest.put(new TopicPartition(name, i), OffsetSpec.latest());
-      }
-      admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
-    }
+    SharedBroker.createTopic(name, partitions);
   }
 
   private static KafkaProducer<byte[], byte[]> producer() throws Exception {
