@@ -380,7 +380,7 @@ final class BenchCommand implements Callable<Integer> {
           throw UserException.failure("a scale-out bench instance failed (exit " + status + "):\n" + stderr);
         }
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("peak_rss_mb=(\\d+)").matcher(stderr);
-        rss.append(rss.length() == 0 ? "" : ",").append(m.find() ? m.group(1) : "?");
+        rss.append(rss.length() == 0 ? "" : " / ").append(m.find() ? m.group(1) : "?");
       }
     } finally {
       running.forEach(Process::destroyForcibly);

@@ -277,7 +277,7 @@ final class KafkaIngest implements Ingest {
       threads.get(i).join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       if (threads.get(i).isAlive()) {
         tasks.get(i).member.abandon(); // stuck in a producer call: leave without it
-        threads.get(i).join();
+        threads.get(i).join(config.kafka().timeout().toMillis());
       }
     }
     try {
@@ -574,6 +574,9 @@ final class KafkaIngest implements Ingest {
       tail = new StateTopic(config.kafka().settings(), stateTopic, all, task + "-merge");
       byte[] merge = null;
       while (!tail.caughtUp()) {
+        if (stopping) {
+          throw new IllegalStateException("stopped while reading the state topic");
+        }
         for (StateTopic.Entry e : tail.poll(Duration.ofMillis(200))) {
           if (e.key().equals(MERGE_KEY)) {
             merge = e.value();
@@ -584,6 +587,18 @@ final class KafkaIngest implements Ingest {
       }
       if (merge != null) {
         emitter.restore(StateCodec.decodeMerge(merge, "the merge record in topic " + stateTopic));
+        // windows the last merger released may still be in the views (their owners delete them at
+        // their next commit): gone here too, or they would be published again as new
+        long w = emitter.watermarkSec();
+        if (w != Long.MIN_VALUE) {
+          List<WindowState> dropped = new ArrayList<>();
+          for (PartitionView v : views) {
+            for (Granularity g : config.counting().windows()) {
+              v.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().horizonSec(g),
+                  dropped);
+            }
+          }
+        }
         republishLocally();
       }
     }
@@ -675,20 +690,22 @@ final class KafkaIngest implements Ingest {
 
     /**
      * One round of the merge step, ending with the member's commit. With {@code --exactly-once}
-     * the results and the merge record are in the transaction; without it, the commit comes first
-     * (a member that is no longer in the group's generation is refused there and publishes
-     * nothing), then the results, and the merge record that says they were published goes out
+     * the results and the merge record are in the transaction; without it, the results are sent
+     * right after the commit (a member that is no longer in the group's generation is refused
+     * there and publishes nothing), and the merge record that says they were published goes out
      * with the next commit — so a crash repeats a result rather than losing it.
      */
     void round() {
       boolean exactlyOnce = config.recovery().exactlyOnce();
       if (!exactlyOnce) {
-        writeMergeRecord();
-        task.member.commit(true);
+        writeMergeRecord(); // what the last round published
       }
       catchUp();
       boolean flush = task.finishRequested && !task.finished && caughtUp();
       List<ResultRecord> records = flush ? emitter.flush() : emitter.tick();
+      if (!exactlyOnce) {
+        task.member.commit(true); // refused for a member the group moved on from: then nothing is published
+      }
       try {
         synchronized (publishLock) {
           for (ResultRecord r : records) {

@@ -256,7 +256,7 @@ public final class GroupMember {
       if (!offsets.isEmpty()) {
         producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
       }
-      producer.commitTransaction();
+      commitTransaction();
       commits++;
     } catch (org.apache.kafka.common.errors.ProducerFencedException
         | org.apache.kafka.common.errors.InvalidProducerEpochException
@@ -264,8 +264,7 @@ public final class GroupMember {
         | org.apache.kafka.common.errors.FencedInstanceIdException
         | org.apache.kafka.common.errors.UnknownMemberIdException
         | org.apache.kafka.common.errors.IllegalGenerationException
-        | org.apache.kafka.common.errors.RebalanceInProgressException
-        | org.apache.kafka.common.errors.TimeoutException e) {
+        | org.apache.kafka.common.errors.RebalanceInProgressException e) {
       fenced++;
       reopen();
       throw new FencedException("the commit of group member " + consumer.groupMetadata().memberId()
@@ -276,6 +275,23 @@ public final class GroupMember {
       producer.beginTransaction();
     } catch (KafkaException e) {
       throw settings.error("cannot open the next transaction", e);
+    }
+  }
+
+  /**
+   * Commits; a commit that timed out (a slow or restarting broker) may have happened or not and
+   * must be retried, not aborted: up to three more tries, then the run ends with the error.
+   */
+  private void commitTransaction() {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        producer.commitTransaction();
+        return;
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        if (attempt >= 3 || stopping) {
+          throw settings.error("the state transaction could not be committed", e);
+        }
+      }
     }
   }
 
@@ -422,6 +438,14 @@ public final class GroupMember {
         List<Integer> all = new ArrayList<>(owned);
         owned.clear();
         handler.lost(all);
+        // what stays with this member starts again from its committed state
+        List<TopicPartition> still = new ArrayList<>();
+        for (TopicPartition tp : consumer.assignment()) {
+          if (!partitions.contains(tp)) {
+            still.add(tp);
+          }
+        }
+        positionFresh(still);
         return;
       }
       owned.removeAll(gone);

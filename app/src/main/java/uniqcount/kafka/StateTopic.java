@@ -23,6 +23,8 @@ public final class StateTopic implements AutoCloseable {
   /** One record: its partition, key and value (null: deleted). */
   public record Entry(int partition, String key, byte[] value) {}
 
+  /** How long reading a state partition to its end may take before the run ends with an error. */
+  private static final Duration READ_LIMIT = Duration.ofMinutes(5);
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final List<TopicPartition> parts = new ArrayList<>();
   private final Map<TopicPartition, Long> end;
@@ -32,8 +34,10 @@ public final class StateTopic implements AutoCloseable {
     Map<String, Object> config = settings.with(Map.of(
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.CLIENT_ID_CONFIG, clientId,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20,
-        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20));
+        // small fetches: a record larger than these still comes (alone), and the merging
+        // member tails every state partition (64 MiB fetches held its heap at the limit)
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1 << 20,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20));
     config.remove(ConsumerConfig.GROUP_ID_CONFIG);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -57,7 +61,12 @@ public final class StateTopic implements AutoCloseable {
       String clientId) {
     try (StateTopic t = new StateTopic(settings, topic, partitions, clientId)) {
       Map<String, byte[]> latest = new LinkedHashMap<>();
+      long deadline = System.nanoTime() + READ_LIMIT.toNanos();
       while (!t.caughtUp()) {
+        if (System.nanoTime() > deadline) {
+          throw settings.error("cannot read the state topic '" + topic + "' to its end",
+              new org.apache.kafka.common.errors.TimeoutException("no progress for " + READ_LIMIT.toSeconds() + " s"));
+        }
         for (Entry e : t.poll(Duration.ofMillis(200))) {
           if (e.value() == null) {
             latest.remove(e.key());
