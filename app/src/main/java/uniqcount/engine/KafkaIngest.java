@@ -526,7 +526,11 @@ final class KafkaIngest implements Ingest {
 
     private void becomeMerger() {
       if (merger == null) {
-        merger = new Merger(this);
+        try {
+          merger = new Merger(this);
+        } catch (Stopping e) {
+          return;
+        }
         job.streams().err().println("uniqcount: this instance merges the partial counts of group '" + input.group()
             + "' and publishes the results (it owns partition 0 of '" + input.topic() + "')"
             + (config.output().stdout() || config.output().file() != null
@@ -548,6 +552,13 @@ final class KafkaIngest implements Ingest {
     @Override
     public String toString() {
       return "uniqcount-" + input.group() + "-" + instance + "-" + index;
+    }
+  }
+
+  /** The run is stopping while a merger was being set up. */
+  private static final class Stopping extends RuntimeException {
+    Stopping() {
+      super("stopping", null, false, false);
     }
   }
 
@@ -575,7 +586,8 @@ final class KafkaIngest implements Ingest {
       byte[] merge = null;
       while (!tail.caughtUp()) {
         if (stopping) {
-          throw new IllegalStateException("stopped while reading the state topic");
+          tail.close();
+          throw new Stopping(); // leaving: a merger that has not read everything must not merge
         }
         for (StateTopic.Entry e : tail.poll(Duration.ofMillis(200))) {
           if (e.key().equals(MERGE_KEY)) {

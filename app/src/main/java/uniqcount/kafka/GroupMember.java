@@ -88,6 +88,7 @@ public final class GroupMember {
   private volatile boolean stopping;
   private volatile long lastRecordNanos;
   private volatile boolean joined;
+  private boolean closing;
   private boolean dirty;
   private long commits;
   private long fenced;
@@ -364,13 +365,18 @@ public final class GroupMember {
   }
 
   private void close() {
+    closing = true; // a rebalance callback from here on only forgets: the clean leave committed already
     try {
       producer.abortTransaction();
     } catch (RuntimeException e) {
       // nothing open, fenced, or abandoned
     }
     producer.close(Duration.ofSeconds(5));
-    consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+    try {
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+    } catch (KafkaException e) {
+      // leaving anyway; what this member did not commit is read again by the next owner
+    }
   }
 
   /** Restores each partition from its committed state and seeks it there, or to the start position. */
@@ -432,6 +438,11 @@ public final class GroupMember {
         return;
       }
       List<Integer> gone = numbers(partitions);
+      if (closing) {
+        owned.removeAll(gone);
+        handler.lost(gone);
+        return;
+      }
       try {
         handler.revoked(gone);
       } catch (FencedException e) {
@@ -453,6 +464,12 @@ public final class GroupMember {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      if (closing) {
+        List<Integer> gone = numbers(partitions);
+        owned.removeAll(gone);
+        handler.lost(gone);
+        return;
+      }
       // another member may own them already: what this one did since its last commit must not count
       try {
         reopen();

@@ -236,7 +236,6 @@ class KafkaCountTest {
     o.sizeBytes = 300;
     List<byte[]> lines = lines(o);
     createTopic("frames-kill", 3);
-    produce("frames-kill", lines);
     ReferenceCounts reference = reference(o, lines);
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
@@ -247,6 +246,8 @@ class KafkaCountTest {
     Random random = new Random(5);
     int killedMidRun = 0;
     for (int i = 0; i < 5; i++) {
+      // each run gets a fifth of the frames more to count, so every kill hits a run with work to do
+      produce("frames-kill", lines.subList(lines.size() * i / 5, lines.size() * (i + 1) / 5));
       long committed = endOffset("kill-test-state");
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
       // kill at a random point after this run has committed state of its own, mid-run
