@@ -58,7 +58,7 @@ import uniqcount.window.Windows;
  *   byte granularity ordinal, long start, long end, long frames, counter
  *
  * merge payload (key "merge")
- *   emitter
+ *   long sequence (also in the offset metadata of partition 0 in the same transaction), emitter
  *
  * published   byte granularity ordinal, long start, long end, int next revision, long frames,
  *             bool final, byte status ordinal, long uniques, double rse
@@ -220,22 +220,38 @@ public final class StateCodec {
     }
   }
 
-  /** The merge step's record: the global watermark and what was published per window held. */
-  public static byte[] encodeMerge(Emitter.State state) {
-    return envelope(MERGE_MAGIC, payload(out -> writeEmitter(out, state)));
+  /**
+   * The merge step's record: its sequence number (one more for every record written; the same
+   * number goes into the offset metadata of the transaction that commits it), the global
+   * watermark and what was published per window held.
+   */
+  public static byte[] encodeMerge(MergeState merge) {
+    return envelope(MERGE_MAGIC, payload(out -> {
+      out.writeLong(merge.sequence());
+      writeEmitter(out, merge.emitter());
+    }));
   }
 
   /** The merge record in {@code bytes}. @throws UserException if damaged */
-  public static Emitter.State decodeMerge(byte[] bytes, String name) {
+  public static MergeState decodeMerge(byte[] bytes, String name) {
     Reader in = open(bytes, MERGE_MAGIC, name);
     try {
+      long sequence = in.data.readLong();
       Emitter.State s = readEmitter(in);
       in.end();
-      return s;
+      return new MergeState(sequence, s);
     } catch (IOException | RuntimeException e) {
       throw in.damaged(e);
     }
   }
+
+  /**
+   * A merge record.
+   *
+   * @param sequence its number: 1 for the first a job wrote, then one more each time
+   * @param emitter what was published, and the global watermark
+   */
+  public record MergeState(long sequence, Emitter.State emitter) {}
 
   private static void writeEmitter(DataOutputStream out, Emitter.State e) throws IOException {
     out.writeLong(e.watermarkSec());

@@ -56,6 +56,10 @@ final class KafkaIngest implements Ingest {
   /** Key of the merge record and of the job's fingerprint, in the last state partition. */
   private static final String MERGE_KEY = "merge";
   private static final String JOB_KEY = "job";
+  /** Offset metadata of partition 0: the number of the merge record its transaction wrote. */
+  private static final String MERGE_SEQUENCE = "uniqcount-merge:";
+  /** How long a new merger waits for the merge record its predecessor's last commit named. */
+  private static final long MERGE_WAIT_NANOS = 30_000_000_000L;
   /** Commit interval of the merging member while the input is idle and the end is being looked for. */
   private static final long FINISHING_NANOS = 250_000_000L;
 
@@ -434,7 +438,8 @@ final class KafkaIngest implements Ingest {
         }
         for (StateTopic.Entry e : cuts.poll(Duration.ZERO)) {
           if (e.key().equals(MERGE_KEY) && e.value() != null) {
-            w = Math.max(w, StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic).watermarkSec());
+            w = Math.max(w, StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic).emitter()
+                .watermarkSec());
           }
         }
       }
@@ -569,6 +574,8 @@ final class KafkaIngest implements Ingest {
     final List<PartitionView> views = new ArrayList<>();
     final Emitter emitter;
     boolean publishedSinceRecord;
+    /** The number of the last merge record written or read. */
+    long sequence;
 
     Merger(Task task) {
       this.task = task;
@@ -583,22 +590,36 @@ final class KafkaIngest implements Ingest {
         all.add(i);
       }
       tail = new StateTopic(config.kafka().settings(), stateTopic, all, task + "-merge");
-      byte[] merge = null;
-      while (!tail.caughtUp()) {
+      // The merge record the last commit of partition 0 named must be read: right after that
+      // commit returned, its markers may not be written yet and the state topic's end lies before it.
+      long named = namedSequence(task.member.committedMetadata(0));
+      StateCodec.MergeState merge = null;
+      long deadline = System.nanoTime() + MERGE_WAIT_NANOS;
+      while (!tail.caughtUp() || (merge == null ? 0 : merge.sequence()) < named && System.nanoTime() < deadline) {
         if (stopping) {
           tail.close();
           throw new Stopping(); // leaving: a merger that has not read everything must not merge
         }
-        for (StateTopic.Entry e : tail.poll(Duration.ofMillis(200))) {
+        List<StateTopic.Entry> entries = tail.caughtUp() ? tail.pollToEnd(Duration.ofMillis(200)) : tail.poll(Duration.ofMillis(200));
+        for (StateTopic.Entry e : entries) {
           if (e.key().equals(MERGE_KEY)) {
-            merge = e.value();
+            if (e.value() != null) {
+              merge = StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic);
+            }
           } else {
             apply(e);
           }
         }
       }
+      if (merge != null && merge.sequence() < named) {
+        job.streams().err().println("uniqcount: the merge record " + named + " named by the last commit of partition 0"
+            + " did not appear in topic '" + stateTopic + "' within " + MERGE_WAIT_NANOS / 1_000_000_000L
+            + " s; continuing from record " + merge.sequence() + " (results since may be published again)");
+      }
+      task.member.setCommitMetadata(0, MERGE_SEQUENCE + (merge == null ? 0 : merge.sequence()));
       if (merge != null) {
-        emitter.restore(StateCodec.decodeMerge(merge, "the merge record in topic " + stateTopic));
+        sequence = merge.sequence();
+        emitter.restore(merge.emitter());
         // windows the last merger released may still be in the views (their owners delete them at
         // their next commit): gone here too, or they would be published again as new
         long w = emitter.watermarkSec();
@@ -753,8 +774,23 @@ final class KafkaIngest implements Ingest {
 
     private void writeMergeRecord() {
       if (publishedSinceRecord) {
-        task.member.sendState(mergePartition(), MERGE_KEY, StateCodec.encodeMerge(emitter.state()));
+        sequence++;
+        task.member.sendState(mergePartition(), MERGE_KEY,
+            StateCodec.encodeMerge(new StateCodec.MergeState(sequence, emitter.state())));
+        task.member.setCommitMetadata(0, MERGE_SEQUENCE + sequence);
         publishedSinceRecord = false;
+      }
+    }
+
+    /** The merge record's number named in partition 0's committed offset metadata, or 0. */
+    private long namedSequence(String metadata) {
+      if (metadata == null || !metadata.startsWith(MERGE_SEQUENCE)) {
+        return 0;
+      }
+      try {
+        return Long.parseLong(metadata.substring(MERGE_SEQUENCE.length()));
+      } catch (NumberFormatException e) {
+        return 0;
       }
     }
 

@@ -84,6 +84,7 @@ public final class GroupMember {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Set<Integer> owned = new TreeSet<>();
+  private final Map<Integer, String> metadata = new HashMap<>();
   private Handler handler;
   private volatile boolean stopping;
   private volatile long lastRecordNanos;
@@ -251,7 +252,7 @@ public final class GroupMember {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (int p : owned) {
       TopicPartition tp = new TopicPartition(topic, p);
-      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp)));
+      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp), metadata.getOrDefault(p, "")));
     }
     try {
       if (!offsets.isEmpty()) {
@@ -306,6 +307,26 @@ public final class GroupMember {
     }
     dirty = false;
     producer.beginTransaction();
+  }
+
+  /** Metadata to commit with a partition's offset from now on (it travels with the transaction). */
+  public void setCommitMetadata(int partition, String value) {
+    metadata.put(partition, value);
+  }
+
+  /**
+   * The metadata committed with a partition's offset, or null. Waits until no transaction that
+   * commits an offset of it is pending (a stable read), so what it names is visible to a
+   * read_committed reader of what that transaction wrote.
+   */
+  public String committedMetadata(int partition) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    try {
+      OffsetAndMetadata o = consumer.committed(Set.of(tp)).get(tp);
+      return o == null ? null : o.metadata();
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      return null; // the state topic is read to its end all the same
+    }
   }
 
   /** The next offset of an owned partition (every record before it was given to the handler). */

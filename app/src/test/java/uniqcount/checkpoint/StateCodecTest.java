@@ -185,6 +185,39 @@ class StateCodecTest {
   }
 
   @Test
+  void aPartitionSplitIntoStateTopicRecordsRestoresToTheSameState() {
+    // Kafka input: a partition travels as one task record and one record per window; the
+    // merge step's record carries its sequence number.
+    for (CounterSpec spec : List.of(CounterSpec.exact(), CounterSpec.hll(14))) {
+      State original = sample(spec);
+      Partition p = original.partitions.get(0);
+      Partition.State whole = p.state();
+      Windows w = p.windows();
+      TaskState task = StateCodec.decodeTask(StateCodec.encodeTask(new TaskState(4242, true, p.clockState(),
+          p.lateDropped(), w.granularityList(), w.releaseLines())), "task");
+      assertEquals(4242, task.nextOffset());
+      assertTrue(task.idle());
+      List<Windows.WindowImage> images = new ArrayList<>();
+      for (Windows.WindowImage image : whole.windows().windows()) {
+        images.add(StateCodec.decodeWindow(StateCodec.encodeWindow(image), "window"));
+      }
+      Partition restored = new Partition(EventTimePolicy.defaults(), CLOCK, new Windows(ALL, UTC, spec, EventTimePolicy.defaults()));
+      restored.restore(new Partition.State(false, task.clock(), task.lateDropped(),
+          new Windows.State(task.granularities(), task.releasedEndSec(), images)), spec, false);
+      assertArrayEquals(StateCodec.encodePartial(whole), StateCodec.encodePartial(restored.state()));
+      StateCodec.MergeState merge = StateCodec.decodeMerge(StateCodec.encodeMerge(
+          new StateCodec.MergeState(17, original.emitter.state())), "merge");
+      assertEquals(17, merge.sequence());
+      assertEquals(original.emitter.state().published(), merge.emitter().published());
+      byte[] window = StateCodec.encodeWindow(images.get(0));
+      window[window.length - 1] ^= 1;
+      UserException e = assertThrows(UserException.class, () -> StateCodec.decodeWindow(window, "record 0/minute/1 of topic s"));
+      assertTrue(e.getMessage().startsWith("record 0/minute/1 of topic s is corrupt"), e.getMessage());
+      assertThrows(UserException.class, () -> StateCodec.decodeTask(StateCodec.encodeWindow(images.get(0)), "task"));
+    }
+  }
+
+  @Test
   void everyTruncationIsRefused() {
     byte[] bytes = StateCodec.encode(sample(CounterSpec.hll(8)).snapshot());
     for (int n = 0; n < bytes.length; n++) {
