@@ -30,7 +30,7 @@ import uniqcount.UserException;
  * registration), then the data directory is deleted.
  */
 public final class EmbeddedKafka implements AutoCloseable {
-  private final Process process;
+  private Process process;
   private final Path dir;
   private final String bootstrapServers;
 
@@ -84,7 +84,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         ""), StandardCharsets.UTF_8);
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = lib + File.separator + "*";
-    Path log = dir.resolve("broker.log");
     Process format = new ProcessBuilder(java, "-cp", classpath, "kafka.tools.StorageTool", "format",
         "-t", Uuid.randomUuid().toString(), "-c", props.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
@@ -92,10 +91,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       format.destroyForcibly();
       throw UserException.failure("cannot format Kafka storage: " + tail(dir.resolve("format.log")));
     }
-    Process broker = new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
-        "kafka.Kafka", props.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    EmbeddedKafka kafka = new EmbeddedKafka(broker, dir, "127.0.0.1:" + port);
+    EmbeddedKafka kafka = new EmbeddedKafka(launch(dir), dir, "127.0.0.1:" + port);
     try {
       kafka.awaitReady(Duration.ofSeconds(60));
     } catch (IOException | RuntimeException e) {
@@ -103,6 +99,30 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw e;
     }
     return kafka;
+  }
+
+  /** Starts the broker process over the data and settings in {@code dir}. */
+  private static Process launch(Path dir) throws IOException {
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    String classpath = brokerLib() + File.separator + "*";
+    ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile());
+    return new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
+        "kafka.Kafka", dir.resolve("server.properties").toString())
+        .redirectErrorStream(true).redirectOutput(log).start();
+  }
+
+  /**
+   * Stops the broker cleanly (SIGTERM) and starts it again on the same ports and data, as an
+   * operator's rolling restart would; returns once it answers. For tests of what clients live through.
+   */
+  public void restart(Duration down) throws IOException, InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    Thread.sleep(down.toMillis());
+    process = launch(dir);
+    awaitReady(Duration.ofSeconds(60));
   }
 
   private void awaitReady(Duration timeout) throws IOException, InterruptedException {

@@ -210,6 +210,57 @@ class ScaleOutTest {
     }
   }
 
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void aBrokerRestartMidStreamChangesNothing(@TempDir Path dir) throws Exception {
+    Data data = mainData();
+    String name = "restart-exact-eos";
+    String topic = name + "-frames";
+    int partitions = 6;
+    createTopic(topic, partitions);
+    Timeline timeline = new Timeline();
+    try (Fleet fleet = new Fleet(dir, timeline)) {
+      int head = data.lines.size() / 40;
+      produce(topic, partitions, data.lines, 0, head);
+      List<String> args = countArgs(topic, name + "-group", name + "-results", "exact", true);
+      Instance a = fleet.start("a", args);
+      Instance b = fleet.start("b", args);
+      PacedProducer producer = new PacedProducer(topic, partitions, data.lines, head, STREAM);
+      producer.start();
+      awaitGroupMembers(name + "-group", 2, Duration.ofSeconds(12), timeline);
+      sleep(4000);
+      timeline.note("restarting the broker (down 3 s)");
+      SharedBroker.restart(Duration.ofSeconds(3));
+      timeline.note("the broker is back");
+      producer.await(Duration.ofSeconds(120));
+      timeline.note("production done: " + producer.sent() + " frames after the head");
+      Instance single = fleet.start("single", countArgs(topic, name + "-single-group", name + "-single-results", "exact", true));
+      fleet.awaitAll(List.of(a, b, single), Duration.ofSeconds(180));
+
+      List<String> problems = new ArrayList<>();
+      for (Instance i : List.of(a, b, single)) {
+        if (i.exitCode() != 0) {
+          problems.add(i.name + " exited " + i.exitCode() + " (expected 0: a broker restart is weathered)");
+        }
+      }
+      List<ConsumerRecord<String, String>> scaled = readCommitted(name + "-results", Duration.ofSeconds(90));
+      List<ConsumerRecord<String, String>> one = readCommitted(name + "-single-results", Duration.ofSeconds(90));
+      Map<String, JsonNode> got = lastPerKey(scaled);
+      Map<String, JsonNode> want = lastPerKey(one);
+      checkRevisions("scale-out", scaled, true, problems);
+      checkClosed("scale-out", got, problems);
+      checkFinalOnce("scale-out", scaled, problems);
+      compare("scale-out vs single instance", want, got, problems);
+      Map<String, long[]> truth = new TreeMap<>();
+      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      compareToReference("scale-out", truth, got, true, problems);
+      if (!problems.isEmpty()) {
+        fail(problems.size() + " problem(s) across a broker restart:\n  - " + String.join("\n  - ", problems)
+            + "\n" + timeline + fleet.tails());
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // smaller cases
 

@@ -18,6 +18,12 @@ public final class SharedBroker {
     return broker.bootstrapServers();
   }
 
+  /** Restarts the broker (SIGTERM, down for {@code down}, then up on the same ports and data). */
+  public static synchronized void restart(java.time.Duration down) throws Exception {
+    bootstrapServers();
+    broker.restart(down);
+  }
+
   /**
    * Creates a topic and waits until every partition has a leader that answers: produced to at
    * once, a partition whose leader is not ready yet answers NOT_LEADER_OR_FOLLOWER, and an
