@@ -379,8 +379,10 @@ final class BenchCommand implements Callable<Integer> {
         if (status != 0) {
           throw UserException.failure("a scale-out bench instance failed (exit " + status + "):\n" + stderr);
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("peak_rss_mb=(\\d+)").matcher(stderr);
-        rss.append(rss.length() == 0 ? "" : " / ").append(m.find() ? m.group(1) : "?");
+        java.util.regex.Matcher rssMb = java.util.regex.Pattern.compile("peak_rss_mb=(\\d+)").matcher(stderr);
+        java.util.regex.Matcher heapMb = java.util.regex.Pattern.compile("peak_heap_mb=(\\d+)").matcher(stderr);
+        rss.append(rss.length() == 0 ? "" : " / ").append(rssMb.find() ? rssMb.group(1) : "?")
+            .append(" (heap ").append(heapMb.find() ? heapMb.group(1) : "?").append(")");
       }
     } finally {
       running.forEach(Process::destroyForcibly);

@@ -181,6 +181,12 @@ final class KafkaIngest implements Ingest {
       t.setDaemon(true);
       threads.add(t);
     }
+    if (config.output().stdout() || config.output().file() != null) {
+      job.streams().err().println("uniqcount: with several instances in group '" + input.group() + "', this instance's "
+          + (config.output().file() != null ? "--output file" : "stdout") + " holds the results only while it merges"
+          + " (owns partition 0 of '" + input.topic() + "')" + (config.output().topic() != null
+              ? "; topic '" + config.output().topic() + "' holds them all" : "; use --output-topic for them all"));
+    }
     threads.forEach(Thread::start);
     long idleNanos = input.exitOnIdle() == null ? Long.MAX_VALUE : input.exitOnIdle().toNanos();
     topicWatch = new Thread(this::watchTopic, "uniqcount-topic-watch");
@@ -332,9 +338,26 @@ final class KafkaIngest implements Ingest {
     }
 
     @Override
-    public long assigned(int p) {
-      Map<String, byte[]> records = StateTopic.read(config.kafka().settings(), stateTopic,
-          List.of(statePartitionOf(p)), this + "-restore");
+    public Map<Integer, Long> assigned(Collection<Integer> partitions) {
+      // one read of every state partition involved (a fresh reader per partition cost seconds per rebalance)
+      java.util.Set<Integer> stateParts = new java.util.TreeSet<>();
+      for (int p : partitions) {
+        stateParts.add(statePartitionOf(p));
+      }
+      Map<String, byte[]> records = partitions.isEmpty() ? Map.of()
+          : StateTopic.read(config.kafka().settings(), stateTopic, stateParts, this + "-restore");
+      Map<Integer, Long> next = new HashMap<>();
+      for (int p : partitions) {
+        next.put(p, restore(p, records));
+      }
+      if (partitions.contains(0)) {
+        becomeMerger();
+      }
+      return next;
+    }
+
+    /** Restores partition p from the state topic's records; returns its next offset, or -1. */
+    private long restore(int p, Map<String, byte[]> records) {
       Partition partition = job.newPartition();
       Owned o = new Owned(partition);
       String prefix = p + "/";
@@ -373,9 +396,6 @@ final class KafkaIngest implements Ingest {
       partition.expect();
       owned.put(p, o);
       job.partitions().add(partition);
-      if (p == 0) {
-        becomeMerger();
-      }
       return next;
     }
 
@@ -537,9 +557,7 @@ final class KafkaIngest implements Ingest {
           return;
         }
         job.streams().err().println("uniqcount: this instance merges the partial counts of group '" + input.group()
-            + "' and publishes the results (it owns partition 0 of '" + input.topic() + "')"
-            + (config.output().stdout() || config.output().file() != null
-                ? "; the results printed here are those published while it does" : ""));
+            + "' and publishes the results (it owns partition 0 of '" + input.topic() + "')");
       }
     }
 

@@ -48,10 +48,10 @@ public final class GroupMember {
   /** What the member's partitions are for; every call comes from the member's thread. */
   public interface Handler {
     /**
-     * The partition is this member's now: restore its committed state and return the offset to
-     * read from, or -1 to start at the job's start position.
+     * The partitions are this member's now: restore their committed state and return the offset
+     * to read each from, or -1 to start at the job's start position.
      */
-    long assigned(int partition);
+    Map<Integer, Long> assigned(Collection<Integer> partitions);
 
     /** One record's value (empty for a null value). */
     void frame(int partition, byte[] value, int length);
@@ -403,8 +403,9 @@ public final class GroupMember {
   /** Restores each partition from its committed state and seeks it there, or to the start position. */
   private void positionFresh(Collection<TopicPartition> partitions) {
     List<TopicPartition> atStart = new ArrayList<>();
+    Map<Integer, Long> offsets = handler.assigned(numbers(partitions));
     for (TopicPartition tp : partitions) {
-      long offset = handler.assigned(tp.partition());
+      long offset = offsets.getOrDefault(tp.partition(), -1L);
       owned.add(tp.partition());
       if (offset >= 0) {
         consumer.seek(tp, offset);
