@@ -163,10 +163,15 @@ final class KafkaIngest implements Ingest {
       resultsTopic = new KafkaResultSink(config.kafka().settings(), config.output().topic());
     }
     List<Worker> workers = job.workers();
+    // Static membership (-X group.instance.id=NAME, stable per machine): each member is NAME-<thread>, and
+    // so is its transactional id, so a restarted instance rejoins at once and fences what its previous
+    // incarnation left open instead of waiting for the session and transaction timeouts.
+    Object staticName = config.kafka().settings().with(Map.of()).get("group.instance.id");
     for (int i = 0; i < workers.size(); i++) {
-      String id = input.group() + "-" + instance + "-" + i;
+      String staticId = staticName == null ? null : staticName + "-" + i;
+      String id = input.group() + "-" + (staticName == null ? instance : staticName) + "-" + i;
       GroupMember member = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
-          "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout());
+          "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout(), staticId);
       Task task = new Task(i, member, workers.get(i));
       tasks.add(task);
       Thread t = new Thread(() -> {

@@ -101,9 +101,10 @@ public final class GroupMember {
    * @param transactionalId unique to this member and stable across its restarts when possible
    * @param from {@code earliest}, {@code latest} or an ISO-8601 instant: where a partition with no state starts
    * @param timeout how long a producer call may wait for the cluster ({@code max.block.ms} unless set)
+   * @param staticId this member's {@code group.instance.id} (static membership), or null
    */
   public GroupMember(KafkaSettings settings, String topic, String group, String clientId, String transactionalId,
-      String stateTopic, String from, LongSupplier nanoClock, Duration timeout) {
+      String stateTopic, String from, LongSupplier nanoClock, Duration timeout, String staticId) {
     this.settings = settings;
     this.topic = topic;
     this.stateTopic = stateTopic;
@@ -124,6 +125,9 @@ public final class GroupMember {
     c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     Map<String, Object> consumerConfig = settings.with(c);
     consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    if (staticId != null) {
+      consumerConfig.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, staticId);
+    }
     consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

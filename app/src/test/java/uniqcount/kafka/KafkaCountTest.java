@@ -207,6 +207,38 @@ class KafkaCountTest {
   }
 
   @Test
+  void staticMembershipGivesEachMemberItsOwnIdAndARestartResumes() throws Exception {
+    long day = Instant.parse("2020-04-10T10:00:00Z").getEpochSecond();
+    GeneratorOptions a = options(day, 3000, 10, 31);
+    GeneratorOptions b = options(day + 86_400, 2000, 10, 32);
+    a.bitflipProb = 0;
+    b.bitflipProb = 0;
+    List<byte[]> linesA = lines(a);
+    List<byte[]> linesB = lines(b);
+    createTopic("frames-static", 2);
+    produce("frames-static", linesA);
+    // two members in one instance: each must get its own group.instance.id (NAME-thread), or the
+    // second fences the first
+    String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-static",
+        "--group", "static-group", "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--threads", "2",
+        "--stats-interval", "0", "-X", "group.instance.id=host-a", "-X", "session.timeout.ms=60000"};
+    Cli.Run first = Cli.run(args);
+    assertEquals(0, first.exit, first.err);
+    assertEquals(reference(a, linesA).windows.get("day/2020-04-10T00:00:00Z").uids.size(),
+        latestFromStdout(first.out).get("day/2020-04-10T00:00:00Z").get("uniques").asLong());
+    produce("frames-static", linesB);
+    // a static member does not leave the group when it stops; the same ids take their partitions
+    // back at once (without them this restart would wait out the 60 s session timeout)
+    long t0 = System.nanoTime();
+    Cli.Run second = Cli.run(args);
+    assertEquals(0, second.exit, second.err);
+    assertTrue(System.nanoTime() - t0 < 45_000_000_000L, "rejoined without waiting for the session timeout");
+    assertTrue(second.err.contains("resumes at offset"), second.err);
+    assertEquals(reference(b, linesB).windows.get("day/2020-04-11T00:00:00Z").frames,
+        latestFromStdout(second.out).get("day/2020-04-11T00:00:00Z").get("frames").asLong());
+  }
+
+  @Test
   void fromAnInstantSeeksEveryPartitionByRecordTime() throws Exception {
     long day = Instant.parse("2021-05-01T10:00:00Z").getEpochSecond();
     GeneratorOptions a = options(day, 1500, 10, 4);
