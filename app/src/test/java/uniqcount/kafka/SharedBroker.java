@@ -41,7 +41,19 @@ public final class SharedBroker {
       for (int i = 0; i < partitions; i++) {
         latest.put(new org.apache.kafka.common.TopicPartition(name, i), org.apache.kafka.clients.admin.OffsetSpec.latest());
       }
-      admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (true) {
+        try {
+          admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+          return;
+        } catch (java.util.concurrent.ExecutionException e) {
+          // the new topic's metadata has not reached the broker's cache yet (UnknownTopicOrPartition)
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          Thread.sleep(100);
+        }
+      }
     }
   }
 }
