@@ -47,10 +47,10 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--topic", paramLabel = "NAME", description = "Read frames from this Kafka topic (one frame per record), all partitions.")
   String topic;
 
-  @Option(names = "--group", paramLabel = "ID", description = "Consumer group (default: uniqcount-<topic>); instances in one group share the partitions.")
+  @Option(names = "--group", paramLabel = "ID", description = "Consumer group (default: uniqcount-<topic>): every instance started with the same group is one job with one answer; its state is in topic <group>-state.")
   String group;
 
-  @Option(names = "--from", paramLabel = "WHERE", defaultValue = "earliest", description = "earliest or latest (where the group has no committed offset), or an ISO instant: every partition from the first record at or after it (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--from", paramLabel = "WHERE", defaultValue = "earliest", description = "earliest or latest (for a partition with no state yet), or an ISO instant: every such partition from the first record at or after it (default: ${DEFAULT-VALUE}).")
   String from;
 
   @Option(names = "--exit-on-idle", paramLabel = "DURATION", description = "Kafka: once no record arrived for this long, flush every window as final and exit 0 (backfills, tests).")
