@@ -60,6 +60,8 @@ final class KafkaIngest implements Ingest {
   private static final String MERGE_SEQUENCE = "uniqcount-merge:";
   /** How long a new merger waits for the merge record its predecessor's last commit named. */
   private static final long MERGE_WAIT_NANOS = 30_000_000_000L;
+  /** How long a new merger may take to read the state topic (below the consumer's default max.poll.interval.ms). */
+  private static final long READ_NANOS = 240_000_000_000L;
   /** Commit interval of the merging member while the input is idle and the end is being looked for. */
   private static final long FINISHING_NANOS = 250_000_000L;
 
@@ -543,6 +545,9 @@ final class KafkaIngest implements Ingest {
         if (o != null) {
           job.partitions().remove(o.partition);
         }
+        if (p == 0) {
+          member.setCommitMetadata(0, null); // the next owner of partition 0 names its own merge record
+        }
         if (p == 0 && merger != null) {
           merger.close();
           merger = null;
@@ -615,13 +620,31 @@ final class KafkaIngest implements Ingest {
       tail = new StateTopic(config.kafka().settings(), stateTopic, all, task + "-merge");
       // The merge record the last commit of partition 0 named must be read: right after that
       // commit returned, its markers may not be written yet and the state topic's end lies before it.
-      long named = namedSequence(task.member.committedMetadata(0));
+      String committed;
+      try {
+        committed = task.member.committedMetadata(0);
+      } catch (RuntimeException e) {
+        tail.close();
+        if (stopping) {
+          throw new Stopping(); // the stop's wake-up call met the lookup
+        }
+        throw e;
+      }
+      // until this merger writes a merge record of its own, partition 0 keeps naming the last one
+      task.member.setCommitMetadata(0, committed);
+      long named = namedSequence(committed);
       StateCodec.MergeState merge = null;
       long deadline = System.nanoTime() + MERGE_WAIT_NANOS;
+      long readDeadline = System.nanoTime() + READ_NANOS;
       while (!tail.caughtUp() || (merge == null ? 0 : merge.sequence()) < named && System.nanoTime() < deadline) {
         if (stopping) {
           tail.close();
           throw new Stopping(); // leaving: a merger that has not read everything must not merge
+        }
+        if (System.nanoTime() > readDeadline) {
+          tail.close();
+          throw UserException.failure("cannot read the state topic '" + stateTopic + "' to its end within "
+              + READ_NANOS / 1_000_000_000L + " s");
         }
         List<StateTopic.Entry> entries = tail.caughtUp() ? tail.pollToEnd(Duration.ofMillis(200)) : tail.poll(Duration.ofMillis(200));
         for (StateTopic.Entry e : entries) {
@@ -634,10 +657,11 @@ final class KafkaIngest implements Ingest {
           }
         }
       }
-      if (merge != null && merge.sequence() < named) {
+      if ((merge == null ? 0 : merge.sequence()) < named) {
         job.streams().err().println("uniqcount: the merge record " + named + " named by the last commit of partition 0"
             + " did not appear in topic '" + stateTopic + "' within " + MERGE_WAIT_NANOS / 1_000_000_000L
-            + " s; continuing from record " + merge.sequence() + " (results since may be published again)");
+            + " s; continuing from record " + (merge == null ? 0 : merge.sequence())
+            + " (results since may be published again)");
       }
       task.member.setCommitMetadata(0, MERGE_SEQUENCE + (merge == null ? 0 : merge.sequence()));
       if (merge != null) {

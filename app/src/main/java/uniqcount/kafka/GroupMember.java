@@ -260,7 +260,7 @@ public final class GroupMember {
     }
     try {
       if (!offsets.isEmpty()) {
-        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        sendOffsets(offsets);
       }
       commitTransaction();
       commits++;
@@ -281,6 +281,20 @@ public final class GroupMember {
       producer.beginTransaction();
     } catch (KafkaException e) {
       throw settings.error("cannot open the next transaction", e);
+    }
+  }
+
+  /** Adds the offsets to the transaction; a call that timed out (a slow or restarting broker) is retried. */
+  private void sendOffsets(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        return;
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        if (attempt >= 3 || stopping) {
+          throw settings.error("the offsets could not be added to the state transaction", e);
+        }
+      }
     }
   }
 
@@ -315,7 +329,11 @@ public final class GroupMember {
 
   /** Metadata to commit with a partition's offset from now on (it travels with the transaction). */
   public void setCommitMetadata(int partition, String value) {
-    metadata.put(partition, value);
+    if (value == null) {
+      metadata.remove(partition);
+    } else {
+      metadata.put(partition, value);
+    }
   }
 
   /**
