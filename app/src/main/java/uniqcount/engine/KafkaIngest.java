@@ -351,8 +351,39 @@ final class KafkaIngest implements Ingest {
       for (int p : partitions) {
         stateParts.add(statePartitionOf(p));
       }
-      Map<String, byte[]> records = partitions.isEmpty() ? Map.of()
-          : StateTopic.read(config.kafka().settings(), stateTopic, stateParts, this + "-restore");
+      // The state to restore is the one committed with the group's offsets. A member killed while
+      // its commit was under way leaves a transaction the coordinator still completes: read
+      // before its markers, the state topic would give an older clock record, and that
+      // transaction's window images would land later, newer than the clock they are restored with
+      // (frames counted twice). So: the committed offsets first (a stable read waits for that
+      // transaction), then the state topic until every clock record has caught up with them.
+      Map<Integer, Long> committed = partitions.isEmpty() ? Map.of() : member.committedOffsets(partitions);
+      Map<String, byte[]> records = Map.of();
+      long deadline = System.nanoTime() + MERGE_WAIT_NANOS;
+      while (!partitions.isEmpty()) {
+        records = StateTopic.read(config.kafka().settings(), stateTopic, stateParts, this + "-restore");
+        int behind = -1;
+        for (int p : partitions) {
+          Long offset = committed.get(p);
+          if (offset != null && clockOffset(records, p) < offset) {
+            behind = p;
+          }
+        }
+        if (behind < 0) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw UserException.failure("the state of partition " + behind + " in topic '" + stateTopic
+              + "' is older than the group's committed offset " + committed.get(behind) + " after "
+              + MERGE_WAIT_NANOS / 1_000_000_000L + " s; is another job writing to it?");
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while restoring", e);
+        }
+      }
       Map<Integer, Long> next = new HashMap<>();
       for (int p : partitions) {
         next.put(p, restore(p, records));
@@ -361,6 +392,12 @@ final class KafkaIngest implements Ingest {
         becomeMerger();
       }
       return next;
+    }
+
+    /** The next offset in partition p's clock record, or -1. */
+    private long clockOffset(Map<String, byte[]> records, int p) {
+      byte[] clock = records.get(p + "/clock");
+      return clock == null ? -1 : StateCodec.decodeTask(clock, "record " + p + "/clock of topic " + stateTopic).nextOffset();
     }
 
     /** Restores partition p from the state topic's records; returns its next offset, or -1. */

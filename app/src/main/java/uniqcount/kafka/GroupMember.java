@@ -256,7 +256,7 @@ public final class GroupMember {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (int p : owned) {
       TopicPartition tp = new TopicPartition(topic, p);
-      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp), metadata.getOrDefault(p, "")));
+      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp), metadata.getOrDefault(p, OWN_METADATA)));
     }
     try {
       if (!offsets.isEmpty()) {
@@ -349,6 +349,29 @@ public final class GroupMember {
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       return null; // the state topic is read to its end all the same
     }
+  }
+
+  /** Offset metadata of every commit of ours (partition 0's names its merge record, and starts the same). */
+  public static final String OWN_METADATA = "uniqcount";
+
+  /**
+   * The offsets these partitions' state was committed with (absent: none, or committed by
+   * something else, e.g. a uniqcount before state was kept in Kafka), read stably: the call waits until no
+   * transaction that commits an offset of them is pending, so a transaction a dead member had
+   * already asked to commit is counted in — and its state records are the ones to restore.
+   */
+  public Map<Integer, Long> committedOffsets(Collection<Integer> partitions) {
+    Set<TopicPartition> tps = new java.util.HashSet<>();
+    for (int p : partitions) {
+      tps.add(new TopicPartition(topic, p));
+    }
+    Map<Integer, Long> out = new HashMap<>();
+    consumer.committed(tps).forEach((tp, o) -> {
+      if (o != null && o.metadata() != null && o.metadata().startsWith(OWN_METADATA)) {
+        out.put(tp.partition(), o.offset());
+      }
+    });
+    return out;
   }
 
   /** The next offset of an owned partition (every record before it was given to the handler). */
