@@ -463,11 +463,25 @@ final class KafkaIngest implements Ingest {
           return;
         }
         lastFinishingNanos = real;
-      } else if (now < nextCommitNanos) {
+      } else if (now < nextCommitNanos && !announcing()) {
         return;
       }
       nextCommitNanos = now + config.recovery().interval().toNanos();
       commitRound();
+    }
+
+    /**
+     * Whether a partition with no state yet was given to this member: its first clock record goes
+     * out at once, whatever the interval — until every partition has reported, the global
+     * watermark cannot move.
+     */
+    private boolean announcing() {
+      for (Owned o : owned.values()) {
+        if (!o.clockWritten) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** Writes what changed, merges if this member merges, and commits. */
