@@ -122,8 +122,7 @@ public final class StateCodec {
    * @throws UserException if they are truncated, foreign, of another version or corrupt
    */
   public static Snapshot decode(byte[] bytes, String name) {
-    Reader in = open(bytes, SNAPSHOT_MAGIC, name);
-    try {
+    return decode(bytes, SNAPSHOT_MAGIC, name, in -> {
       byte[] fingerprintBytes = new byte[in.count(1)];
       in.data.readFully(fingerprintBytes);
       String fingerprint = new String(fingerprintBytes, StandardCharsets.UTF_8);
@@ -137,12 +136,9 @@ public final class StateCodec {
       }
       Windows.State retired = readWindows(in);
       long[] totals = in.longs();
-      in.end();
       return new Snapshot(fingerprint, positions, outputPosition, emitter, partitions,
           retired, totals);
-    } catch (IOException | RuntimeException e) {
-      throw in.damaged(e);
-    }
+    });
   }
 
   /** A partial's bytes: one partition's contribution to every window, with its clock. */
@@ -156,14 +152,10 @@ public final class StateCodec {
    * @throws UserException if they are truncated, foreign, of another version or corrupt
    */
   public static Partition.State decodePartial(byte[] bytes, String name) {
-    Reader in = open(bytes, PARTIAL_MAGIC, name);
-    try {
+    return decode(bytes, PARTIAL_MAGIC, name, in -> {
       Partition.State p = readPartition(in);
-      in.end();
       return p;
-    } catch (IOException | RuntimeException e) {
-      throw in.damaged(e);
-    }
+    });
   }
 
   /** A task record's bytes: a Kafka partition's clock and input position (its windows are records of their own). */
@@ -173,34 +165,20 @@ public final class StateCodec {
       out.writeBoolean(t.idle());
       writeClock(out, t.clock());
       out.writeLong(t.lateDropped());
-      out.writeByte(t.granularities().size());
-      for (int k = 0; k < t.granularities().size(); k++) {
-        out.writeByte(t.granularities().get(k).ordinal());
-        out.writeLong(t.releasedEndSec()[k]);
-      }
+      writeLines(out, t.granularities(), t.releasedEndSec());
     }));
   }
 
   /** The task record in {@code bytes}. @throws UserException if damaged */
   public static TaskState decodeTask(byte[] bytes, String name) {
-    Reader in = open(bytes, TASK_MAGIC, name);
-    try {
+    return decode(bytes, TASK_MAGIC, name, in -> {
       long next = in.data.readLong();
       boolean idle = in.data.readBoolean();
       PartitionClock.State clock = readClock(in);
       long lateDropped = in.data.readLong();
-      int g = in.data.readUnsignedByte();
-      List<Granularity> granularities = new ArrayList<>(g);
-      long[] released = new long[g];
-      for (int k = 0; k < g; k++) {
-        granularities.add(in.granularity());
-        released[k] = in.data.readLong();
-      }
-      in.end();
-      return new TaskState(next, idle, clock, lateDropped, granularities, released);
-    } catch (IOException | RuntimeException e) {
-      throw in.damaged(e);
-    }
+      Lines lines = readLines(in);
+      return new TaskState(next, idle, clock, lateDropped, lines.granularities(), lines.releasedEndSec());
+    });
   }
 
   /** One window's record: its bounds, frames and counter. */
@@ -210,14 +188,10 @@ public final class StateCodec {
 
   /** The window record in {@code bytes}. @throws UserException if damaged */
   public static Windows.WindowImage decodeWindow(byte[] bytes, String name) {
-    Reader in = open(bytes, WINDOW_MAGIC, name);
-    try {
+    return decode(bytes, WINDOW_MAGIC, name, in -> {
       Windows.WindowImage w = readWindow(in);
-      in.end();
       return w;
-    } catch (IOException | RuntimeException e) {
-      throw in.damaged(e);
-    }
+    });
   }
 
   /**
@@ -234,15 +208,11 @@ public final class StateCodec {
 
   /** The merge record in {@code bytes}. @throws UserException if damaged */
   public static MergeState decodeMerge(byte[] bytes, String name) {
-    Reader in = open(bytes, MERGE_MAGIC, name);
-    try {
+    return decode(bytes, MERGE_MAGIC, name, in -> {
       long sequence = in.data.readLong();
       Emitter.State s = readEmitter(in);
-      in.end();
       return new MergeState(sequence, s);
-    } catch (IOException | RuntimeException e) {
-      throw in.damaged(e);
-    }
+    });
   }
 
   /**
@@ -334,11 +304,7 @@ public final class StateCodec {
   }
 
   private static void writeWindows(DataOutputStream out, Windows.State w) throws IOException {
-    out.writeByte(w.granularities().size());
-    for (int k = 0; k < w.granularities().size(); k++) {
-      out.writeByte(w.granularities().get(k).ordinal());
-      out.writeLong(w.releasedEndSec()[k]);
-    }
+    writeLines(out, w.granularities(), w.releasedEndSec());
     out.writeInt(w.windows().size());
     for (Windows.WindowImage image : w.windows()) {
       writeWindow(out, image);
@@ -361,6 +327,28 @@ public final class StateCodec {
   }
 
   private static Windows.State readWindows(Reader in) throws IOException {
+    Lines lines = readLines(in);
+    int w = in.count(WINDOW_BYTES);
+    List<Windows.WindowImage> windows = new ArrayList<>();
+    for (int i = 0; i < w; i++) {
+      windows.add(readWindow(in));
+    }
+    return new Windows.State(lines.granularities(), lines.releasedEndSec(), windows);
+  }
+
+  /** The granularities counted, each with its release line. */
+  private record Lines(List<Granularity> granularities, long[] releasedEndSec) {}
+
+  private static void writeLines(DataOutputStream out, List<Granularity> granularities, long[] released)
+      throws IOException {
+    out.writeByte(granularities.size());
+    for (int k = 0; k < granularities.size(); k++) {
+      out.writeByte(granularities.get(k).ordinal());
+      out.writeLong(released[k]);
+    }
+  }
+
+  private static Lines readLines(Reader in) throws IOException {
     int g = in.data.readUnsignedByte();
     List<Granularity> granularities = new ArrayList<>(g);
     long[] released = new long[g];
@@ -368,12 +356,7 @@ public final class StateCodec {
       granularities.add(in.granularity());
       released[k] = in.data.readLong();
     }
-    int w = in.count(WINDOW_BYTES);
-    List<Windows.WindowImage> windows = new ArrayList<>();
-    for (int i = 0; i < w; i++) {
-      windows.add(readWindow(in));
-    }
-    return new Windows.State(granularities, released, windows);
+    return new Lines(granularities, released);
   }
 
   private static Windows.WindowImage readWindow(Reader in) throws IOException {
@@ -428,6 +411,23 @@ public final class StateCodec {
     crc.update(payload);
     return ByteBuffer.allocate(HEADER + payload.length).putInt(magic).putShort(VERSION).putShort((short) 0)
         .putLong(payload.length).putInt((int) crc.getValue()).put(payload).array();
+  }
+
+  /** Reads one payload with {@code body}, which must use it exactly. */
+  private interface PayloadReader<T> {
+    T read(Reader in) throws IOException;
+  }
+
+  /** The value in {@code bytes}, of the kind {@code magic}; every problem is one {@link UserException} naming {@code name}. */
+  private static <T> T decode(byte[] bytes, int magic, String name, PayloadReader<T> body) {
+    Reader in = open(bytes, magic, name);
+    try {
+      T value = body.read(in);
+      in.end();
+      return value;
+    } catch (IOException | RuntimeException e) {
+      throw in.damaged(e);
+    }
   }
 
   private static Reader open(byte[] all, int magic, String name) {

@@ -216,15 +216,7 @@ public final class GroupMember {
     try {
       step.run();
     } catch (FencedException e) {
-      List<Integer> all = new ArrayList<>(owned);
-      owned.clear();
-      handler.lost(all);
-      if (stopping) {
-        return;
-      }
-      // what the group still gives this member starts again from its committed state
-      List<TopicPartition> still = new ArrayList<>(consumer.assignment());
-      positionFresh(still);
+      startOver(stopping ? null : List.of());
     }
   }
 
@@ -260,9 +252,10 @@ public final class GroupMember {
     }
     try {
       if (!offsets.isEmpty()) {
-        sendOffsets(offsets);
+        retryingTimeouts(() -> producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata()),
+            "the offsets could not be added to the state transaction");
       }
-      commitTransaction();
+      retryingTimeouts(producer::commitTransaction, "the state transaction could not be committed");
       commits++;
     } catch (org.apache.kafka.common.errors.ProducerFencedException
         | org.apache.kafka.common.errors.InvalidProducerEpochException
@@ -284,32 +277,18 @@ public final class GroupMember {
     }
   }
 
-  /** Adds the offsets to the transaction; a call that timed out (a slow or restarting broker) is retried. */
-  private void sendOffsets(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-        return;
-      } catch (org.apache.kafka.common.errors.TimeoutException e) {
-        if (attempt >= 3 || stopping) {
-          throw settings.error("the offsets could not be added to the state transaction", e);
-        }
-      }
-    }
-  }
-
   /**
-   * Commits; a commit that timed out (a slow or restarting broker) may have happened or not and
-   * must be retried, not aborted: up to three more tries, then the run ends with the error.
+   * Runs a transactional call; one that timed out (a slow or restarting broker) may have happened
+   * or not and must be retried, not aborted: up to three more tries, then the run ends with the error.
    */
-  private void commitTransaction() {
+  private void retryingTimeouts(Runnable call, String what) {
     for (int attempt = 0; ; attempt++) {
       try {
-        producer.commitTransaction();
+        call.run();
         return;
       } catch (org.apache.kafka.common.errors.TimeoutException e) {
         if (attempt >= 3 || stopping) {
-          throw settings.error("the state transaction could not be committed", e);
+          throw settings.error(what, e);
         }
       }
     }
@@ -497,6 +476,30 @@ public final class GroupMember {
     return list;
   }
 
+  /**
+   * What this member did since its last commit no longer counts: it forgets everything it holds,
+   * and what the group still gives it, but {@code leaving}, starts again from its committed state
+   * ({@code leaving} null: nothing starts again, the member is leaving).
+   */
+  private void startOver(Collection<TopicPartition> leaving) {
+    List<Integer> all = new ArrayList<>(owned);
+    owned.clear();
+    handler.lost(all);
+    if (leaving == null) {
+      return;
+    }
+    List<TopicPartition> still = new ArrayList<>(consumer.assignment());
+    still.removeAll(leaving);
+    positionFresh(still);
+  }
+
+  /** Forgets partitions without a commit (the member is closing; its clean leave committed already). */
+  private void forget(Collection<TopicPartition> partitions) {
+    List<Integer> gone = numbers(partitions);
+    owned.removeAll(gone);
+    handler.lost(gone);
+  }
+
   /** Moves state with the partitions: commit before they go, restore when they come. */
   private final class Listener implements ConsumerRebalanceListener {
     @Override
@@ -504,26 +507,15 @@ public final class GroupMember {
       if (partitions.isEmpty()) {
         return;
       }
-      List<Integer> gone = numbers(partitions);
       if (closing) {
-        owned.removeAll(gone);
-        handler.lost(gone);
+        forget(partitions);
         return;
       }
+      List<Integer> gone = numbers(partitions);
       try {
         handler.revoked(gone);
       } catch (FencedException e) {
-        List<Integer> all = new ArrayList<>(owned);
-        owned.clear();
-        handler.lost(all);
-        // what stays with this member starts again from its committed state
-        List<TopicPartition> still = new ArrayList<>();
-        for (TopicPartition tp : consumer.assignment()) {
-          if (!partitions.contains(tp)) {
-            still.add(tp);
-          }
-        }
-        positionFresh(still);
+        startOver(partitions);
         return;
       }
       owned.removeAll(gone);
@@ -532,9 +524,7 @@ public final class GroupMember {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       if (closing) {
-        List<Integer> gone = numbers(partitions);
-        owned.removeAll(gone);
-        handler.lost(gone);
+        forget(partitions);
         return;
       }
       // another member may own them already: what this one did since its last commit must not count
@@ -543,16 +533,7 @@ public final class GroupMember {
       } catch (KafkaException e) {
         // fenced for good; the run ends with the next commit's error
       }
-      List<Integer> all = new ArrayList<>(owned);
-      owned.clear();
-      handler.lost(all);
-      List<TopicPartition> still = new ArrayList<>();
-      for (TopicPartition tp : consumer.assignment()) {
-        if (!partitions.contains(tp)) {
-          still.add(tp);
-        }
-      }
-      positionFresh(still);
+      startOver(partitions);
     }
 
     @Override
