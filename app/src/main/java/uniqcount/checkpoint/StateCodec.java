@@ -203,6 +203,10 @@ public final class StateCodec {
     return envelope(MERGE_MAGIC, payload(out -> {
       out.writeLong(merge.sequence());
       writeEmitter(out, merge.emitter());
+      out.writeInt(merge.finalThrough().length);
+      for (long offset : merge.finalThrough()) {
+        out.writeLong(offset);
+      }
     }));
   }
 
@@ -211,7 +215,12 @@ public final class StateCodec {
     return decode(bytes, MERGE_MAGIC, name, in -> {
       long sequence = in.data.readLong();
       Emitter.State s = readEmitter(in);
-      return new MergeState(sequence, s);
+      int n = in.count(Long.BYTES);
+      long[] finalThrough = new long[n];
+      for (int i = 0; i < n; i++) {
+        finalThrough[i] = in.data.readLong();
+      }
+      return new MergeState(sequence, s, finalThrough);
     });
   }
 
@@ -220,8 +229,15 @@ public final class StateCodec {
    *
    * @param sequence its number: 1 for the first a job wrote, then one more each time
    * @param emitter what was published, and the global watermark
+   * @param finalThrough empty, or — when this record ends the final flush of an idle input — the next
+   *     offset of every input partition the flush covered: every window up to there was published
+   *     as final, so instances that find the input's end there may exit
    */
-  public record MergeState(long sequence, Emitter.State emitter) {}
+  public record MergeState(long sequence, Emitter.State emitter, long[] finalThrough) {
+    public MergeState(long sequence, Emitter.State emitter) {
+      this(sequence, emitter, new long[0]);
+    }
+  }
 
   private static void writeEmitter(DataOutputStream out, Emitter.State e) throws IOException {
     out.writeLong(e.watermarkSec());

@@ -216,14 +216,19 @@ final class KafkaIngest implements Ingest {
       // idle once every member is in the group (the group may wait for members that died) and nothing came
       boolean idle = joined && job.clock().nanoTime() - last >= idleNanos;
       Task merging = null;
+      boolean endPublished = false;
       for (Task t : tasks) {
         t.finishRequested = idle;
         if (t.merger != null) {
           merging = t;
         }
+        endPublished |= t.endPublished;
       }
-      if (idle && (merging == null || merging.finished)) {
-        return End.IDLE; // the merging instance ends last, once every partition is counted (then all is final)
+      // The merging instance ends once every partition is counted and all is published as final;
+      // the others once they read that in the merge record. Not before: the merger may die or
+      // move, and whoever takes partition 0 over must still be there to publish the finals.
+      if (idle && (merging != null ? merging.finished : endPublished)) {
+        return End.IDLE;
       }
     }
     return End.STOPPED;
@@ -337,6 +342,10 @@ final class KafkaIngest implements Ingest {
     long lastFinishingNanos;
     volatile boolean finishRequested;
     volatile boolean finished;
+    /** The input partitions' next offsets the last merge record's final flush covered (empty: none). */
+    long[] finalThrough = new long[0];
+    /** Whether the last merge record ends a final flush that covered the input up to its end. */
+    volatile boolean endPublished;
 
     Task(int index, GroupMember member, Worker worker) {
       this.index = index;
@@ -495,6 +504,9 @@ final class KafkaIngest implements Ingest {
         merger.round();
       } else {
         member.commit(false);
+        if (finishRequested) {
+          endPublished = finalThrough.length > 0 && covers(finalThrough, member.endOffsets());
+        }
       }
     }
 
@@ -510,14 +522,16 @@ final class KafkaIngest implements Ingest {
       long w = Long.MIN_VALUE;
       if (merger != null) {
         w = merger.emitter.watermarkSec();
-      } else if (!owned.isEmpty()) {
+      } else {
+        // also without partitions: the merge record says when the input was published to its end
         if (cuts == null) {
           cuts = new StateTopic(config.kafka().settings(), stateTopic, List.of(mergePartition()), this + "-cuts");
         }
         for (StateTopic.Entry e : cuts.poll(Duration.ZERO)) {
           if (e.key().equals(MERGE_KEY) && e.value() != null) {
-            w = Math.max(w, StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic).emitter()
-                .watermarkSec());
+            StateCodec.MergeState merge = StateCodec.decodeMerge(e.value(), "the merge record in topic " + stateTopic);
+            w = Math.max(w, merge.emitter().watermarkSec());
+            finalThrough = merge.finalThrough();
           }
         }
       }
@@ -579,7 +593,7 @@ final class KafkaIngest implements Ingest {
     public void revoked(Collection<Integer> partitions) {
       commitRound();
       if (merger != null && partitions.contains(0) && !config.recovery().exactlyOnce()) {
-        merger.writeMergeRecord(); // what this merger published, for the next one
+        merger.writeMergeRecord(NOT_FINAL); // what this merger published, for the next one
         member.commit(true);
       }
       forget(partitions);
@@ -639,12 +653,25 @@ final class KafkaIngest implements Ingest {
     }
   }
 
+  /** Whether {@code through} reaches every partition's end in {@code ends}. */
+  private static boolean covers(long[] through, Map<Integer, Long> ends) {
+    for (Map.Entry<Integer, Long> end : ends.entrySet()) {
+      int p = end.getKey();
+      if (p >= through.length || through[p] < end.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The run is stopping while a merger was being set up. */
   private static final class Stopping extends RuntimeException {
     Stopping() {
       super("stopping", null, false, false);
     }
   }
+
+  private static final long[] NOT_FINAL = new long[0];
 
   /** The merge step of the member that owns partition 0: views of every partition, one emitter. */
   private final class Merger {
@@ -829,10 +856,17 @@ final class KafkaIngest implements Ingest {
     void round() {
       boolean exactlyOnce = config.recovery().exactlyOnce();
       if (!exactlyOnce) {
-        writeMergeRecord(); // what the last round published
+        writeMergeRecord(NOT_FINAL); // what the last round published
       }
       catchUp();
       boolean flush = task.finishRequested && !task.finished && caughtUp();
+      long[] through = NOT_FINAL;
+      if (flush) {
+        through = new long[views.size()];
+        for (int p = 0; p < views.size(); p++) {
+          through[p] = views.get(p).nextOffset();
+        }
+      }
       List<ResultRecord> records = flush ? emitter.flush() : emitter.tick();
       if (!exactlyOnce) {
         task.member.commit(true); // refused for a member the group moved on from: then nothing is published
@@ -849,7 +883,7 @@ final class KafkaIngest implements Ingest {
           }
           publishedSinceRecord |= !records.isEmpty();
           if (exactlyOnce) {
-            writeMergeRecord();
+            writeMergeRecord(through);
             task.member.commit(true);
           } else if (resultsTopic != null && !records.isEmpty()) {
             resultsTopic.flush();
@@ -863,18 +897,22 @@ final class KafkaIngest implements Ingest {
       }
       if (flush) {
         if (!exactlyOnce) {
-          writeMergeRecord();
+          writeMergeRecord(through);
           task.member.commit(true);
         }
         task.finished = true;
       }
     }
 
-    private void writeMergeRecord() {
-      if (publishedSinceRecord) {
+    /**
+     * Writes the merge record if something was published since the last one, or if it ends the
+     * final flush ({@code finalThrough} not empty: the input's offsets it covered).
+     */
+    private void writeMergeRecord(long[] finalThrough) {
+      if (publishedSinceRecord || finalThrough.length > 0) {
         sequence++;
         task.member.sendState(mergePartition(), MERGE_KEY,
-            StateCodec.encodeMerge(new StateCodec.MergeState(sequence, emitter.state())));
+            StateCodec.encodeMerge(new StateCodec.MergeState(sequence, emitter.state(), finalThrough)));
         task.member.setCommitMetadata(0, MERGE_SEQUENCE + sequence);
         publishedSinceRecord = false;
       }

@@ -209,6 +209,10 @@ class StateCodecTest {
           new StateCodec.MergeState(17, original.emitter.state())), "merge");
       assertEquals(17, merge.sequence());
       assertEquals(original.emitter.state().published(), merge.emitter().published());
+      assertEquals(0, merge.finalThrough().length);
+      StateCodec.MergeState last = StateCodec.decodeMerge(StateCodec.encodeMerge(
+          new StateCodec.MergeState(18, original.emitter.state(), new long[] {25_000, 0, 7})), "merge");
+      assertArrayEquals(new long[] {25_000, 0, 7}, last.finalThrough());
       byte[] window = StateCodec.encodeWindow(images.get(0));
       window[window.length - 1] ^= 1;
       UserException e = assertThrows(UserException.class, () -> StateCodec.decodeWindow(window, "record 0/minute/1 of topic s"));

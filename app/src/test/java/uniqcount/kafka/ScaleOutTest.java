@@ -3,6 +3,7 @@ package uniqcount.kafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -303,6 +304,74 @@ class ScaleOutTest {
         fail(problems.size() + " problem(s):\n  - " + String.join("\n  - ", problems) + "\n" + timeline + fleet.tails());
       }
     }
+  }
+
+  /**
+   * The merging instance dies after the input ended but before its final flush: the other,
+   * idle and without partition 0, must not exit yet — it takes partition 0 over and publishes
+   * the finals. (Seen in CI: an idle member that had just lost partition 0 exited, and so did
+   * the one that took it, and the last windows stayed early.)
+   */
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void theMergerKilledBeforeItsFinalFlushLeavesTheFinalsToTheOther(@TempDir Path dir) throws Exception {
+    Data data = new Data(30_000, 15);
+    String topic = "scale-lastmerger-frames";
+    String group = "scale-lastmerger-group";
+    String results = "scale-lastmerger-results";
+    createTopic(topic, 2);
+    Timeline timeline = new Timeline();
+    try (Fleet fleet = new Fleet(dir, timeline)) {
+      int head = data.lines.size() / 20;
+      produce(topic, 2, data.lines, 0, head);
+      // idle for 3 s exits: sooner than the 6 s session timeout lets the group notice the kill
+      List<String> args = new ArrayList<>(countArgs(topic, group, results, "exact", true));
+      args.set(args.indexOf("--exit-on-idle") + 1, "3s");
+      Instance a = fleet.start("a", args);
+      Instance b = fleet.start("b", args);
+      PacedProducer producer = new PacedProducer(topic, 2, data.lines, head, Duration.ofSeconds(6));
+      producer.start();
+      awaitGroupMembers(group, 2, Duration.ofSeconds(12), timeline);
+      producer.await(Duration.ofSeconds(60));
+      timeline.note("production done");
+      // the idle exit is still ahead: kill whichever merges now, before it flushes
+      Instance merger = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (merger == null && System.nanoTime() < deadline) {
+        merger = merges(a) ? a : merges(b) ? b : null;
+        sleep(100);
+      }
+      assertNotNull(merger, "neither instance said it merges\n" + timeline + fleet.tails());
+      Instance other = merger == a ? b : a;
+      fleet.kill(merger);
+      fleet.awaitAll(List.of(other), Duration.ofSeconds(120));
+
+      List<String> problems = new ArrayList<>();
+      if (other.exitCode() != 0) {
+        problems.add(other.name + " exited " + other.exitCode() + " (expected 0)");
+      }
+      if (!merger.aliveWhenSignalled) {
+        problems.add("the merger had exited before it was killed: the scenario did not test what it should");
+      }
+      List<ConsumerRecord<String, String>> records = readCommitted(results, Duration.ofSeconds(60));
+      Map<String, JsonNode> got = lastPerKey(records);
+      timeline.note("results: " + records.size() + " records, " + got.size() + " keys, last statuses " + statuses(got));
+      checkRevisions("merger killed at the end", records, true, problems);
+      checkClosed("merger killed at the end", got, problems);
+      checkFinalOnce("merger killed at the end", records, problems);
+      Map<String, long[]> truth = new TreeMap<>();
+      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      compareToReference("merger killed at the end", truth, got, true, problems);
+      if (!problems.isEmpty()) {
+        fail(problems.size() + " problem(s):\n  - " + String.join("\n  - ", problems) + "\n" + timeline + fleet.tails());
+      }
+    }
+  }
+
+  /** Whether the instance's log says it merges now (the last word on partition 0 is that it took it). */
+  private static boolean merges(Instance i) throws IOException {
+    String log = i.log();
+    return log.lastIndexOf("this instance merges") > log.lastIndexOf("moved to another member");
   }
 
   @Test
