@@ -44,10 +44,11 @@ class ArchitectureTest {
     ALLOWED.put("sink", Set.of("emit", "kafka"));
     ALLOWED.put("checkpoint", Set.of("emit", "window", "count"));
     ALLOWED.put("engine", Set.of("checkpoint", "source", "frame", "window", "count", "emit", "sink", "kafka"));
+    ALLOWED.put("metrics", Set.of("engine"));
   }
 
   private static final List<String> PACKAGES = List.of("cli", "engine", "checkpoint", "sink", "emit", "window", "count",
-      "frame", "source", "kafka", "gen", "broker", "bench");
+      "frame", "source", "kafka", "gen", "broker", "bench", "metrics");
 
   @Test
   void packagesHaveNoCycles() {
@@ -81,6 +82,12 @@ class ArchitectureTest {
     noClasses().that().resideInAnyPackage("uniqcount.source..", "uniqcount.frame..", "uniqcount.window..",
             "uniqcount.count..", "uniqcount.emit..", "uniqcount.sink..", "uniqcount.checkpoint..", "uniqcount.kafka..")
         .should().dependOnClassesThat().resideInAPackage("uniqcount.engine..").check(PRODUCT);
+  }
+
+  @Test
+  void thePrometheusClientStaysInTheMetricsPackage() {
+    noClasses().that().resideOutsideOfPackage("uniqcount.metrics..")
+        .should().dependOnClassesThat().resideInAPackage("io.prometheus..").check(PRODUCT);
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import uniqcount.UserException;
@@ -21,6 +22,7 @@ import uniqcount.count.CounterSpec;
 import uniqcount.engine.Job;
 import uniqcount.engine.JobConfig;
 import uniqcount.frame.BlockScanner;
+import uniqcount.metrics.MetricsServer;
 import uniqcount.window.Clock;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
@@ -135,13 +137,63 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "5s", description = "Progress stats on stderr this often; 0 for only the final line (default: ${DEFAULT-VALUE}).")
   String statsInterval;
 
+  @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto", description = "auto: one line redrawn in place (percent, rates, ETA, event time) when stderr is a terminal, else the --stats-interval lines; always; never (default: ${DEFAULT-VALUE}).")
+  String progress;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve Prometheus metrics at http://HOST:PORT/metrics and health at /healthz (0: any free port, printed).")
+  Integer metricsPort;
+
+  @Option(names = "--metrics-host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address the metrics server listens on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+  String metricsHost;
+
   CountCommand(Job.Streams io) {
     this.io = io;
   }
 
   @Override
   public Integer call() {
-    Job job = new Job(config(), io, Clock.SYSTEM);
+    boolean line = switch (progress) {
+      case "auto" -> ProgressLine.stderrIsTerminal();
+      case "always" -> true;
+      case "never" -> false;
+      default -> throw UserException.usage("--progress " + progress + ": expected auto, always or never");
+    };
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw UserException.usage("--metrics-port " + metricsPort + ": expected 0..65535");
+    }
+    JobConfig config = config();
+    AtomicReference<Job> running = new AtomicReference<>();
+    ProgressLine bar = line ? new ProgressLine(io.err(), () -> running.get().status()) : null;
+    if (bar != null) {
+      config = config.withStatsInterval(Duration.ZERO); // the line replaces the periodic stats lines
+    }
+    Job job = new Job(config, bar == null ? io : new Job.Streams(io.in(), io.out(), bar.messages()), Clock.SYSTEM);
+    running.set(job);
+    MetricsServer metrics = null;
+    if (metricsPort != null) {
+      metrics = MetricsServer.start(metricsHost, metricsPort, job::status, job::healthy);
+      io.err().println("uniqcount: metrics at http://" + hostForUrl(metricsHost) + ":" + metrics.port() + "/metrics");
+    }
+    if (bar != null) {
+      bar.start();
+    }
+    try {
+      return runUntilStopped(job);
+    } finally {
+      if (bar != null) {
+        bar.stop();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  private int runUntilStopped(Job job) {
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       job.requestStop();

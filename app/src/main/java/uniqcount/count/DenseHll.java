@@ -119,6 +119,11 @@ final class DenseHll implements DistinctCounter {
   }
 
   @Override
+  public long sizeBytes() {
+    return registers.length;
+  }
+
+  @Override
   public CounterImage image() {
     return CounterImage.dense(precision, registers.clone());
   }

@@ -34,4 +34,7 @@ public interface DistinctCounter {
    * partial. {@link CounterSpec#fromImage} makes an equal counter from it.
    */
   CounterImage image();
+
+  /** The bytes its values take on the heap (the arrays; object headers not counted): for metrics. */
+  long sizeBytes();
 }

@@ -40,6 +40,11 @@ final class ExactCounter implements DistinctCounter {
   }
 
   @Override
+  public long sizeBytes() {
+    return set.sizeBytes();
+  }
+
+  @Override
   public CounterImage image() {
     return CounterImage.exact(set.toSortedArray());
   }

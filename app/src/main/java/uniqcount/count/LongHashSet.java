@@ -78,6 +78,11 @@ final class LongHashSet {
     }
   }
 
+  /** The bytes of its slot array. */
+  long sizeBytes() {
+    return 8L * slots.length;
+  }
+
   int size() {
     return size;
   }

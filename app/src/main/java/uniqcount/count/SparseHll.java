@@ -77,6 +77,11 @@ final class SparseHll implements DistinctCounter {
   }
 
   @Override
+  public long sizeBytes() {
+    return set.sizeBytes();
+  }
+
+  @Override
   public CounterImage image() {
     return CounterImage.sparse(precision, set.toSortedArray());
   }

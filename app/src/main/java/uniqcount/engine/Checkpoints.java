@@ -32,6 +32,11 @@ final class Checkpoints {
   private final List<Worker> workers;
   private final CheckpointStore store;
   private long nextNanos;
+  private final long startNanos;
+  private volatile long taken;
+  private volatile long failures;
+  private volatile long lastNanos = -1;
+  private volatile long lastDurationNanos;
 
   /** Opens where snapshots go ({@code --checkpoint DIR}; Kafka input keeps its state in its state topic instead). */
   Checkpoints(JobConfig config, Clock clock, String fingerprint, List<Partition> partitions, Windows retired,
@@ -45,6 +50,7 @@ final class Checkpoints {
     this.workers = workers;
     JobConfig.Recovery r = config.recovery();
     store = r.checkpointDir() == null ? null : new CheckpointStore(r.checkpointDir());
+    startNanos = clock.nanoTime();
     postpone();
   }
 
@@ -110,6 +116,7 @@ final class Checkpoints {
    * @param fileSink the output file, whose length the snapshot records, or null
    */
   void take(long[] positions, ResultSink out, JsonLinesSink fileSink) {
+    long started = clock.nanoTime();
     try {
       out.flush();
       long outputPosition = fileSink == null ? -1 : fileSink.position();
@@ -120,12 +127,26 @@ final class Checkpoints {
       Snapshot snapshot = new Snapshot(fingerprint, positions.clone(), outputPosition, emitter.state(), states,
           retired.state(), totals());
       store.write(snapshot);
+      lastNanos = clock.nanoTime();
+      lastDurationNanos = lastNanos - started;
+      taken++;
     } catch (IOException e) {
+      failures++;
       throw UserException.failure("cannot write a checkpoint to " + config.recovery().checkpointDir() + ": "
           + e.getMessage(), e);
     } finally {
       postpone();
     }
+  }
+
+  /** The checkpoints taken so far, for the job's status. */
+  JobStatus.Commits status() {
+    if (store == null) {
+      return new JobStatus.Commits(false, 0, 0, -1, 0);
+    }
+    long last = lastNanos;
+    return new JobStatus.Commits(true, taken, failures, (clock.nanoTime() - (last < 0 ? startNanos : last)) / 1e9,
+        lastDurationNanos / 1e9);
   }
 
   /** What differs between two fingerprints, as "--lateness was 5s, now 10s; ...", at most three items. */

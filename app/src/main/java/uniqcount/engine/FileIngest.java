@@ -29,6 +29,9 @@ final class FileIngest implements Ingest {
   private final Job job;
   private final List<String> specs;
   private final AtomicLong completed = new AtomicLong();
+  /** Bytes read from the inputs as stored (progress). */
+  private final AtomicLong rawRead = new AtomicLong();
+  private volatile long totalBytes = -1;
   private final List<Thread> threads = new ArrayList<>();
   private final Chunk endOfInput = new Chunk(1);
   private List<String> inputs;
@@ -47,6 +50,7 @@ final class FileIngest implements Ingest {
     JobConfig.Counting c = job.config().counting();
     chunks = chunkCount(c.threads(), c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     inputs = Inputs.resolve(specs);
+    totalBytes = Inputs.totalBytes(inputs);
     return inputs.size();
   }
 
@@ -130,7 +134,7 @@ final class FileIngest implements Ingest {
         if (job.partitions().get(partition).finished()) {
           continue; // counted before the restart
         }
-        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in())) {
+        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {
           skipTo(in, partition);
           int p = partition;
           chunker.read(in, partition, positions[partition], chunk -> {
@@ -230,6 +234,23 @@ final class FileIngest implements Ingest {
     for (Thread t : threads) {
       t.join();
     }
+  }
+
+  @Override
+  public Status status() {
+    List<Counted> counted = new ArrayList<>();
+    List<Partition> partitions = job.partitions();
+    if (partitions != null) {
+      for (int i = 0; i < partitions.size(); i++) {
+        Partition p = partitions.get(i);
+        if (p.started() && !p.finished()) {
+          counted.add(new Counted(i, p, -1));
+        }
+      }
+    }
+    // a resumed run skips what was counted before: it reads those bytes again, and they count as done
+    return new Status(counted, new JobStatus.Progress("bytes", rawRead.get(), totalBytes, false), null, List.of(), null,
+        0, 0);
   }
 
   /** Unwinds the reader on a stop request. */

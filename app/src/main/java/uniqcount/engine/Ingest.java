@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.window.Partition;
+import uniqcount.window.Windows;
 
 /**
  * How frames reach the {@link Job}'s workers: one adapter for files and stdin ({@link
@@ -50,4 +51,26 @@ interface Ingest {
 
   /** Stops and joins every thread of the adapter (idempotent; also after a failure). */
   void stop() throws InterruptedException;
+
+  /**
+   * What the adapter adds to the job's status, from any thread: the partitions counted here now,
+   * progress, commits (Kafka; files report their checkpoints through the job), the merge step's
+   * views and watermark (Kafka), the partial state written and merged (Kafka).
+   */
+  Status status();
+
+  /**
+   * @param partitions the input partitions counted here, each with its partition
+   * @param progress how far the input is read
+   * @param commits Kafka's commits of state and offsets, or null (files: the job's checkpoints)
+   * @param mergeViews the windows of the merge step (Kafka, while this process merges), else empty
+   * @param watermarkSec the global watermark (Kafka: the merge step's, or the last merge record's), or null (files: the emitter's)
+   * @param partialsPublished state records written
+   * @param partialsMerged state records the merge step applied
+   */
+  record Status(List<Counted> partitions, JobStatus.Progress progress, JobStatus.Commits commits, List<Windows> mergeViews,
+      Long watermarkSec, long partialsPublished, long partialsMerged) {}
+
+  /** One input partition counted here, with the input's number for it and its lag (-1 when not known). */
+  record Counted(int id, Partition partition, long lag) {}
 }

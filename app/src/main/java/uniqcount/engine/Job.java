@@ -22,6 +22,7 @@ import uniqcount.frame.BlockScanner;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.sink.JsonLinesSink;
+import uniqcount.sink.CountingSink;
 import uniqcount.sink.KafkaResultSink;
 import uniqcount.sink.ResultSink;
 import uniqcount.sink.TeeSink;
@@ -57,15 +58,18 @@ public final class Job {
   private volatile boolean stopRequested;
   private volatile Thread mainThread;
   private volatile Stats stats;
+  private volatile Ingest ingest;
+  /** Counts every record this process publishes (the sinks sit behind it). */
+  private volatile CountingSink published;
 
-  private List<Partition> partitions;
-  private List<Worker> workers;
+  private volatile List<Partition> partitions;
+  private volatile List<Worker> workers;
   private Windows retired;
   private ZoneCalendar calendar;
-  private Emitter emitter;
+  private volatile Emitter emitter;
   private ResultSink sink;
   private JsonLinesSink fileSink;
-  private Checkpoints checkpoints;
+  private volatile Checkpoints checkpoints;
   private EmitterLoop emitterLoop;
 
   /**
@@ -107,6 +111,106 @@ public final class Job {
     return s == null ? "starting" : s.line();
   }
 
+  /** Whether the job has not failed (also before it started and after it ended well). */
+  public boolean healthy() {
+    return failure.get() == null;
+  }
+
+  /**
+   * What the job can tell about itself now (for metrics and progress); any thread, at any time
+   * (before the start, some values are zero).
+   */
+  public JobStatus status() {
+    List<Worker> ws = workers;
+    long frames = 0;
+    long accepted = 0;
+    long bytes = 0;
+    long decodeNanos = 0;
+    long busyNanos = 0;
+    long[] rejected = new long[uniqcount.frame.Reject.count()];
+    if (ws != null) {
+      for (Worker w : ws) {
+        Worker.WorkerStats st = w.stats();
+        frames += st.get(Worker.WorkerStats.FRAMES);
+        accepted += st.get(Worker.WorkerStats.ACCEPTED);
+        bytes += st.get(Worker.WorkerStats.BYTES);
+        decodeNanos += st.get(Worker.WorkerStats.DECODE_NANOS);
+        busyNanos += st.get(Worker.WorkerStats.BUSY_NANOS);
+        for (int i = 0; i < rejected.length; i++) {
+          rejected[i] += st.get(Worker.WorkerStats.REJECTS + i);
+        }
+      }
+    }
+    Map<String, Long> reasons = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < rejected.length; i++) {
+      reasons.put(uniqcount.frame.Reject.of(i).label(), rejected[i]);
+    }
+    Map<String, Long> results = new java.util.LinkedHashMap<>();
+    CountingSink counted = published;
+    for (ResultRecord.Status s : ResultRecord.Status.values()) {
+      results.put(s.label(), counted == null ? 0 : counted.written(s));
+    }
+    long implausible = 0;
+    long lateDropped = 0;
+    List<Partition> all = partitions;
+    if (all != null) {
+      for (Partition p : all) {
+        implausible += p.implausible();
+        lateDropped += p.lateDropped();
+      }
+    }
+    Ingest in = ingest;
+    Ingest.Status is = in == null || ws == null ? null : in.status();
+    List<JobStatus.WindowStats> windows = new ArrayList<>();
+    if (all != null) {
+      List<Windows> counting = new ArrayList<>();
+      for (Partition p : all) {
+        counting.add(p.windows());
+      }
+      if (retired != null) {
+        counting.add(retired);
+      }
+      windowStats("counting", counting, windows);
+    }
+    if (is != null && !is.mergeViews().isEmpty()) {
+      windowStats("merge", is.mergeViews(), windows);
+    }
+    List<JobStatus.PartitionStatus> ps = new ArrayList<>();
+    if (is != null) {
+      for (Ingest.Counted c : is.partitions()) {
+        ps.add(new JobStatus.PartitionStatus(c.id(), c.partition().watermarkSec(), c.lag()));
+      }
+    }
+    Emitter e = emitter;
+    long watermark = is != null && is.watermarkSec() != null ? is.watermarkSec()
+        : e != null ? e.watermarkSec() : Long.MIN_VALUE;
+    Checkpoints cp = checkpoints;
+    JobStatus.Commits commits = is != null && is.commits() != null ? is.commits()
+        : cp != null ? cp.status() : new JobStatus.Commits(false, 0, 0, -1, 0);
+    return new JobStatus(healthy(), frames, accepted, reasons, implausible, lateDropped, bytes, decodeNanos / 1e9,
+        busyNanos / 1e9, results, windows, watermark, ps,
+        is == null ? new JobStatus.Progress("bytes", 0, -1, false) : is.progress(), commits,
+        is == null ? 0 : is.partialsPublished(), is == null ? 0 : is.partialsMerged());
+  }
+
+  /** Adds the open windows and their counters' bytes per granularity of {@code sources}. */
+  private void windowStats(String kind, List<Windows> sources, List<JobStatus.WindowStats> out) {
+    Map<uniqcount.window.Granularity, long[]> by = new java.util.EnumMap<>(uniqcount.window.Granularity.class);
+    for (uniqcount.window.Granularity g : config.counting().windows()) {
+      by.put(g, new long[2]);
+    }
+    for (Windows w : sources) {
+      w.forEachWindow(window -> {
+        long[] t = by.get(window.granularity());
+        if (t != null) {
+          t[0]++;
+          t[1] += window.counter().sizeBytes();
+        }
+      });
+    }
+    by.forEach((g, t) -> out.add(new JobStatus.WindowStats(g.label(), kind, t[0], t[1])));
+  }
+
   /**
    * Runs the job to its end: the input is over (files; Kafka with an idle exit), or a stop was
    * requested. Returns the exit status (0).
@@ -118,6 +222,7 @@ public final class Job {
     Ingest ingest = config.input() instanceof JobConfig.TopicInput
         ? new KafkaIngest(this, (JobConfig.TopicInput) config.input())
         : new FileIngest(this, (JobConfig.FileInput) config.input());
+    this.ingest = ingest;
     Ingest.End end = null;
     try {
       start(ingest);
@@ -231,7 +336,8 @@ public final class Job {
         throw UserException.failure("--output " + o.file() + ": cannot write (" + e.getMessage() + ")", e);
       }
     }
-    return sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+    published = new CountingSink(sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks));
+    return published;
   }
 
   /**

@@ -151,6 +151,12 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     }
   }
 
+  /** This config with another stats interval (zero: the final line only). */
+  public JobConfig withStatsInterval(Duration statsInterval) {
+    return new JobConfig(input, output, counting,
+        new Timing(timing.policy(), timing.emit(), timing.earlyInterval(), statsInterval), recovery, kafka);
+  }
+
   /** The topic input, or null for files. */
   public TopicInput topicInput() {
     return input instanceof TopicInput ? (TopicInput) input : null;

@@ -83,12 +83,18 @@ final class KafkaIngest implements Ingest {
   private ResultSink local;
   private Thread topicWatch;
   private volatile boolean stopping;
+  /** The input's end offsets when this process started (progress of a catch-up). */
+  private volatile Map<Integer, Long> endsAtStart = Map.of();
+  private final long startNanos;
+  private final java.util.concurrent.atomic.AtomicLong partialsPublished = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong partialsMerged = new java.util.concurrent.atomic.AtomicLong();
 
   KafkaIngest(Job job, JobConfig.TopicInput input) {
     this.job = job;
     this.input = input;
     this.config = job.config();
     this.stateTopic = config.recovery().stateTopic() != null ? config.recovery().stateTopic() : input.group() + "-state";
+    this.startNanos = job.clock().nanoTime();
   }
 
   /** The state topic's name for a group (documented: {@code <group>-state}). */
@@ -121,6 +127,7 @@ final class KafkaIngest implements Ingest {
       }
       fingerprintStored = true;
     }
+    endsAtStart = admin.endOffsets(input.topic(), partitionCount);
     return partitionCount;
   }
 
@@ -285,6 +292,57 @@ final class KafkaIngest implements Ingest {
   }
 
   @Override
+  public Status status() {
+    List<Counted> counted = new ArrayList<>();
+    long done = 0;
+    long total = 0;
+    boolean live = true;
+    long commits = 0;
+    long fenced = 0;
+    long lastCommit = -1;
+    long lastDuration = 0;
+    List<Windows> views = new ArrayList<>();
+    long watermark = Long.MIN_VALUE;
+    Map<Integer, Long> ends = endsAtStart;
+    for (Task t : tasks) {
+      Map<Integer, long[]> positions = t.member.positions();
+      for (Map.Entry<Integer, Owned> e : t.owned.entrySet()) {
+        long[] at = positions.get(e.getKey());
+        counted.add(new Counted(e.getKey(), e.getValue().partition, at == null ? -1 : at[1]));
+        Long end = ends.get(e.getKey());
+        if (at == null || end == null) {
+          live = false;
+          continue;
+        }
+        total += Math.max(0, end - at[2]);
+        done += Math.max(0, Math.min(at[0], end) - at[2]);
+        live &= at[0] >= end;
+      }
+      long[] c = t.member.commitCounts();
+      commits += c[0];
+      fenced += c[1];
+      long[] last = t.member.lastCommit();
+      if (last[0] > lastCommit) {
+        lastCommit = last[0];
+        lastDuration = last[1];
+      }
+      Merger m = t.merger;
+      if (m != null) {
+        for (PartitionView v : m.views) {
+          views.add(v.windows());
+        }
+        watermark = Math.max(watermark, m.emitter.watermarkSec());
+      } else {
+        watermark = Math.max(watermark, t.cutWatermark);
+      }
+    }
+    double age = (job.clock().nanoTime() - (lastCommit < 0 ? startNanos : lastCommit)) / 1e9;
+    return new Status(counted, new JobStatus.Progress("records", done, ends.isEmpty() ? -1 : total, live && !ends.isEmpty()),
+        new JobStatus.Commits(true, commits, fenced, age, lastDuration / 1e9), views, watermark,
+        partialsPublished.get(), partialsMerged.get());
+  }
+
+  @Override
   public void stop() throws InterruptedException {
     stopping = true;
     if (topicWatch != null) {
@@ -333,11 +391,12 @@ final class KafkaIngest implements Ingest {
     final int index;
     final GroupMember member;
     final Worker worker;
-    final Map<Integer, Owned> owned = new HashMap<>();
-    Merger merger;
+    /** Concurrent: the status reads it from another thread. */
+    final Map<Integer, Owned> owned = new java.util.concurrent.ConcurrentHashMap<>();
+    volatile Merger merger;
     /** The last state partition, for the merge record's watermark (while not merging). */
     StateTopic cuts;
-    long cutWatermark = Long.MIN_VALUE;
+    volatile long cutWatermark = Long.MIN_VALUE;
     long nextCommitNanos;
     long lastFinishingNanos;
     volatile boolean finishRequested;
@@ -566,6 +625,7 @@ final class KafkaIngest implements Ingest {
         String key = p + "/" + w.granularity().label() + "/" + w.startSec();
         member.sendState(target, key, StateCodec.encodeWindow(w));
         o.written.put(key, w.frames());
+        partialsPublished.incrementAndGet();
         any = true;
       }
       for (java.util.Iterator<String> it = o.written.keySet().iterator(); it.hasNext(); ) {
@@ -583,6 +643,7 @@ final class KafkaIngest implements Ingest {
         TaskState t = new TaskState(offset, idle, o.partition.clockState(), o.partition.lateDropped(),
             windows.granularityList(), windows.releaseLines());
         member.sendState(target, p + "/clock", StateCodec.encodeTask(t));
+        partialsPublished.incrementAndGet();
         o.writtenOffset = offset;
         o.writtenIdle = idle;
         o.clockWritten = true;
@@ -804,6 +865,7 @@ final class KafkaIngest implements Ingest {
         return;
       }
       PartitionView v = views.get(p);
+      partialsMerged.incrementAndGet();
       String rest = key.substring(slash + 1);
       String name = "record " + key + " of topic " + stateTopic;
       if (rest.equals("clock")) {

@@ -91,8 +91,12 @@ public final class GroupMember {
   private volatile boolean joined;
   private boolean closing;
   private boolean dirty;
-  private long commits;
-  private long fenced;
+  private volatile long commits;
+  private volatile long fenced;
+  private volatile long lastCommitNanos = -1;
+  private volatile long lastCommitDurationNanos;
+  /** Per owned partition: {position, lag (-1 unknown), first position seen}; sampled on this member's thread. */
+  private volatile Map<Integer, long[]> positions = Map.of();
 
   /**
    * Creates the consumer and the transactional producer (which aborts what a previous member
@@ -194,6 +198,7 @@ public final class GroupMember {
           }
           handler.batchEnd(tp.partition());
         }
+        samplePositions();
         guarded(handler::tick);
       }
       // leave: the listener commits what this member owns before the partitions go
@@ -250,6 +255,7 @@ public final class GroupMember {
       TopicPartition tp = new TopicPartition(topic, p);
       offsets.put(tp, new OffsetAndMetadata(consumer.position(tp), metadata.getOrDefault(p, OWN_METADATA)));
     }
+    long started = nanoClock.getAsLong();
     try {
       if (!offsets.isEmpty()) {
         retryingTimeouts(() -> producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata()),
@@ -257,6 +263,8 @@ public final class GroupMember {
       }
       retryingTimeouts(producer::commitTransaction, "the state transaction could not be committed");
       commits++;
+      lastCommitNanos = nanoClock.getAsLong();
+      lastCommitDurationNanos = lastCommitNanos - started;
     } catch (org.apache.kafka.common.errors.ProducerFencedException
         | org.apache.kafka.common.errors.InvalidProducerEpochException
         | org.apache.kafka.clients.consumer.CommitFailedException
@@ -356,6 +364,38 @@ public final class GroupMember {
   /** The next offset of an owned partition (every record before it was given to the handler). */
   public long position(int partition) {
     return consumer.position(new TopicPartition(topic, partition));
+  }
+
+  /** Samples the position and lag of every owned partition, for {@link #positions()} (no call to the cluster). */
+  private void samplePositions() {
+    Map<Integer, long[]> before = positions;
+    Map<Integer, long[]> now = new HashMap<>();
+    for (int p : owned) {
+      TopicPartition tp = new TopicPartition(topic, p);
+      long position;
+      try {
+        position = consumer.position(tp, Duration.ZERO);
+      } catch (RuntimeException e) {
+        continue; // not known yet (being restored or reset)
+      }
+      long[] was = before.get(p);
+      long lag = consumer.currentLag(tp).orElse(-1);
+      now.put(p, new long[] {position, lag, was == null ? position : was[2]});
+    }
+    positions = now;
+  }
+
+  /**
+   * Per partition this member owns: {next offset, records behind the end as last fetched (-1 when
+   * not known yet), the next offset when this member first saw it}. Any thread.
+   */
+  public Map<Integer, long[]> positions() {
+    return positions;
+  }
+
+  /** When the last commit succeeded (the clock's nanoseconds; -1 before the first) and how long it took. */
+  public long[] lastCommit() {
+    return new long[] {lastCommitNanos, lastCommitDurationNanos};
   }
 
   /** The partitions this member owns now. */

@@ -74,6 +74,28 @@ public final class KafkaAdmin implements AutoCloseable {
   }
 
   /**
+   * The end offset of every partition of a topic (for progress: what a catch-up has to read); an
+   * empty map when the cluster does not answer in time (progress is then not known).
+   */
+  public Map<Integer, Long> endOffsets(String topic, int partitions) {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> query = new java.util.HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      query.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    Map<Integer, Long> out = new java.util.HashMap<>();
+    try {
+      admin.listOffsets(query).all().get(timeoutMillis, TimeUnit.MILLISECONDS)
+          .forEach((tp, info) -> out.put(tp.partition(), info.offset()));
+    } catch (ExecutionException | TimeoutException e) {
+      return Map.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Map.of();
+    }
+    return out;
+  }
+
+  /**
    * Waits until every partition of a topic just created answers for its offsets: writing to it at
    * once can meet NOT_LEADER_OR_FOLLOWER, after which an idempotent producer's queued batches
    * wait until they time out (seen on the embedded broker for about one new topic in four).

@@ -79,6 +79,15 @@ public final class Inputs {
    * {@link UserException} naming the input.
    */
   public static InputStream open(String input, InputStream stdin) throws UserException {
+    return open(input, stdin, null);
+  }
+
+  /**
+   * Opens an input as {@link #open(String, InputStream)} does, adding the bytes read from it as
+   * stored (compressed or not) to {@code rawBytes} (progress), unless null.
+   */
+  public static InputStream open(String input, InputStream stdin, java.util.concurrent.atomic.AtomicLong rawBytes)
+      throws UserException {
     InputStream raw;
     try {
       Path path = Paths.get(input);
@@ -91,6 +100,9 @@ public final class Inputs {
       throw UserException.failure(input + ": cannot open (" + e.getMessage() + ")", e);
     }
     String name = input.equals(STDIN) ? "stdin" : input;
+    if (rawBytes != null) {
+      raw = new CountingInputStream(raw, rawBytes);
+    }
     try {
       BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
       in.mark(2);
@@ -115,6 +127,61 @@ public final class Inputs {
       } catch (IOException e) {
         // the open failed already; that is what is reported
       }
+    }
+  }
+
+  /**
+   * The bytes of the inputs as stored, for progress: -1 if one of them has no known size (stdin, a
+   * pipe).
+   */
+  public static long totalBytes(List<String> inputs) {
+    long total = 0;
+    for (String input : inputs) {
+      try {
+        Path p = Paths.get(input);
+        if (input.equals(STDIN) || !Files.isRegularFile(p)) {
+          return -1;
+        }
+        total += Files.size(p);
+      } catch (IOException | RuntimeException e) {
+        return -1;
+      }
+    }
+    return total;
+  }
+
+  /** Adds what is read (64 KiB at a time through the buffer above it) to a counter. */
+  private static final class CountingInputStream extends FilterInputStream {
+    private final java.util.concurrent.atomic.AtomicLong count;
+
+    CountingInputStream(InputStream in, java.util.concurrent.atomic.AtomicLong count) {
+      super(in);
+      this.count = count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count.incrementAndGet();
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count.addAndGet(n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      count.addAndGet(Math.max(0, skipped));
+      return skipped;
     }
   }
 

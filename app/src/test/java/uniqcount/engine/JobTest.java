@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -104,7 +105,11 @@ class JobTest {
     final Thread thread;
     final AtomicReference<Object> outcome = new AtomicReference<>();
 
+    final Job job;
+    java.util.function.Supplier<String> err = () -> "(not captured)";
+
     Running(Job job) {
+      this.job = job;
       thread = new Thread(() -> {
         try {
           outcome.set(job.run());
@@ -117,9 +122,26 @@ class JobTest {
 
     Object join(Duration within) throws InterruptedException {
       thread.join(within.toMillis());
-      assertFalse(thread.isAlive(), "the job did not end within " + within);
+      if (thread.isAlive()) {
+        job.requestStop(); // the next test must not meet this job's threads
+        fail("the job did not end within " + within + "; its stderr:\n" + err.get() + "\nits threads:\n" + jobThreads());
+      }
       return outcome.get();
     }
+  }
+
+  /** The stacks of the job's threads, for a job that hangs. */
+  private static String jobThreads() {
+    StringBuilder b = new StringBuilder();
+    Thread.getAllStackTraces().forEach((t, stack) -> {
+      if (t.getName().startsWith("uniqcount") || t.getName().equals("test-job")) {
+        b.append(t.getName()).append(" ").append(t.getState()).append('\n');
+        for (StackTraceElement e : stack) {
+          b.append("    at ").append(e).append('\n');
+        }
+      }
+    });
+    return b.toString();
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -229,6 +251,7 @@ class JobTest {
         .topic(topic, "job-idle-test", JobConfig.StartPosition.EARLIEST, Duration.ofSeconds(30)).build(),
         io.streams(InputStream.nullInputStream()), clock);
     Running running = new Running(job);
+    running.err = io::err;
     await("every record counted", () -> job.statsLine().contains("frames=2000 "));
     Thread.sleep(500);
     assertTrue(running.thread.isAlive(), "no exit while the job's clock stands still");
