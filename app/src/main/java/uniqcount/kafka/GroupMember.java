@@ -97,6 +97,9 @@ public final class GroupMember {
   private volatile long lastCommitDurationNanos;
   /** Per owned partition: {position, lag (-1 unknown), first position seen}; sampled on this member's thread. */
   private volatile Map<Integer, long[]> positions = Map.of();
+  private long lastSampleNanos;
+  /** How often positions and lags are sampled (polls come much more often while records flow). */
+  private static final long SAMPLE_NANOS = 100_000_000L;
 
   /**
    * Creates the consumer and the transactional producer (which aborts what a previous member
@@ -368,6 +371,11 @@ public final class GroupMember {
 
   /** Samples the position and lag of every owned partition, for {@link #positions()} (no call to the cluster). */
   private void samplePositions() {
+    long nanos = System.nanoTime();
+    if (nanos - lastSampleNanos < SAMPLE_NANOS && owned.size() == positions.size()) {
+      return;
+    }
+    lastSampleNanos = nanos;
     Map<Integer, long[]> before = positions;
     Map<Integer, long[]> now = new HashMap<>();
     for (int p : owned) {
