@@ -90,7 +90,11 @@ final class LivePage implements AutoCloseable {
 
   /** Waits up to {@code millis} for the reader to fail; returns its failure, or null. */
   Throwable awaitFailure(long millis) throws InterruptedException {
-    reader.join(millis);
+    if (reader.isAlive()) {
+      reader.join(millis);
+    } else {
+      Thread.sleep(millis); // the input ended (stdin): the page stays up until stopped
+    }
     return reader.isAlive() ? null : failure.get();
   }
 
