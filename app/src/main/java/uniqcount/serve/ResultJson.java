@@ -181,7 +181,7 @@ final class ResultJson {
   // ---- the JSON grammar ----
 
   private Foreign syntax(String what) {
-    return new Foreign(Foreign.NOT_JSON, what + " at character " + pos);
+    return new Foreign(Foreign.NOT_JSON, what + " at character " + pos + " of " + quote(s.strip()));
   }
 
   private Map<String, Object> object() throws Foreign {

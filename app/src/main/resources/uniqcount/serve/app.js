@@ -97,13 +97,20 @@
     return { data: [xs, fin, early, upd], earlyIdx: earlyIdx, counts: counts };
   }
 
+  // 24-hour UTC ticks; the date under the first tick and under every midnight
+  function timeTick(ts, i) {
+    var iso = new Date(ts * 1000).toISOString();
+    var hm = iso.slice(11, 16);
+    return i === 0 || hm === '00:00' ? hm + '\n' + iso.slice(0, 10) : hm;
+  }
+
   function makeChart(target) {
     var opts = {
       width: Math.max(300, target.clientWidth),
       height: 320,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
-      legend: { live: true },
+      legend: { show: false }, // the page's own legend names the statuses
       series: [
         { label: 'minute (UTC)' },
         { label: 'final', stroke: COLORS.final, width: 2, spanGaps: false, points: { show: false },
@@ -117,7 +124,8 @@
           value: function (u, v) { return v === null ? '–' : number.format(v); } }
       ],
       axes: [
-        { stroke: '#4b5563', grid: { stroke: '#eef0f3' } },
+        { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, size: 44,
+          values: function (u, splits) { return splits.map(timeTick); } },
         { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, size: 70,
           values: function (u, vals) { return vals.map(function (v) { return number.format(v); }); } }
       ]
