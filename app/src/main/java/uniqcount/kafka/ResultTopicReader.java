@@ -57,7 +57,9 @@ public final class ResultTopicReader implements AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName()));
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG); // a reader, not a member: it must not move anyone's offsets
+    // a reader, not a member, whatever a shared --kafka-config says: it must not move anyone's offsets
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     this.consumer = settings.create("consumer", () -> new KafkaConsumer<>(config));
   }
 
@@ -91,7 +93,7 @@ public final class ResultTopicReader implements AutoCloseable {
         throw settings.error("cannot read topic '" + topic + "'", e);
       }
     } finally {
-      consumer.close(Duration.ofSeconds(2));
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(2)));
     }
   }
 

@@ -235,12 +235,13 @@ public final class PageServer implements AutoCloseable {
       return;
     }
     try {
-      ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
       ex.getResponseHeaders().set("Cache-Control", "no-store");
-      ex.sendResponseHeaders(200, 0);
       if (ex.getRequestMethod().equals("HEAD")) {
+        send(ex, 200, "text/event-stream; charset=utf-8", new byte[0]);
         return;
       }
+      ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+      ex.sendResponseHeaders(200, 0); // no length: a stream
       OutputStream out = ex.getResponseBody();
       out.write("retry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
