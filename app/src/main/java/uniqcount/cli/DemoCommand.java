@@ -25,7 +25,8 @@ import uniqcount.window.Clock;
  * {@code uniqcount demo}: with no setup at all, starts a real local Kafka broker, generates a
  * live stream into topic {@code frames} (with late, bit-flipped and broken frames), counts it
  * into the compacted topic {@code results}, and shows the latest results as a table refreshed in
- * place, until Ctrl-C; then stops everything and deletes the broker's data.
+ * place and on the live page of {@code serve} (its URL printed at start), until Ctrl-C; then stops
+ * everything and deletes the broker's data.
  */
 @Command(
     name = "demo",
@@ -53,6 +54,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--duration", paramLabel = "DURATION", description = "Stop by itself after this long (default: run until Ctrl-C).")
   String duration;
 
+  @Option(names = "--http-port", paramLabel = "N", defaultValue = "0", description = "Port of the live page on 127.0.0.1 (default: any free port).")
+  int httpPort;
+
   DemoCommand(Job.Streams io) {
     this.io = io;
   }
@@ -62,6 +66,9 @@ final class DemoCommand implements Callable<Integer> {
     Duration runFor = duration == null ? null : Durations.parse("--duration", duration);
     if (rate < 1 || users < 1 || partitions < 1) {
       throw UserException.usage("--rate, --users and --partitions must be at least 1");
+    }
+    if (httpPort < 0 || httpPort > 65535) {
+      throw UserException.usage("--http-port must be between 0 and 65535, got " + httpPort);
     }
     CounterSpec spec = counterSpec();
     io.err().println("uniqcount demo: starting a local Kafka broker ...");
@@ -98,50 +105,60 @@ final class DemoCommand implements Callable<Integer> {
       KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers(), null, List.of());
       try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
         admin.createIfMissing(FRAMES, partitions, Map.of("compression.type", "producer"));
+        // made here, as the count would make it, so that the page can read it from the start
+        admin.createIfMissing(RESULTS, 0, Map.of("cleanup.policy", "compact"));
       }
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      Thread generator = startGenerator(settings, failure);
-      Job job = new Job(JobConfig.builder()
-          .kafka(settings, Duration.ofSeconds(15))
-          .topic(FRAMES, "uniqcount-demo", JobConfig.StartPosition.EARLIEST, null)
-          .output(new JobConfig.Output(false, null, RESULTS))
-          .counter(spec)
-          .statsInterval(Duration.ZERO)
-          .build(), io, Clock.SYSTEM);
-      TableSink table = new TableSink();
-      job.withSink(table);
-      Thread counting = new Thread(() -> {
-        try {
-          job.run();
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        }
-      }, "uniqcount-demo-count");
-      counting.start();
-      long started = System.nanoTime();
-      boolean tty = System.console() != null;
+      try (LivePage page = LivePage.topic(settings, RESULTS, Duration.ofSeconds(15), "127.0.0.1", httpPort)) {
+        io.err().println("uniqcount: live page at " + page.url());
+        countAndShow(stop, runFor, spec, kafka, settings, page.url());
+      }
+    }
+  }
+
+  private void countAndShow(java.util.concurrent.atomic.AtomicBoolean stop, Duration runFor, CounterSpec spec,
+      EmbeddedKafka kafka, KafkaSettings settings, String url) throws Exception {
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread generator = startGenerator(settings, failure);
+    Job job = new Job(JobConfig.builder()
+        .kafka(settings, Duration.ofSeconds(15))
+        .topic(FRAMES, "uniqcount-demo", JobConfig.StartPosition.EARLIEST, null)
+        .output(new JobConfig.Output(false, null, RESULTS))
+        .counter(spec)
+        .statsInterval(Duration.ZERO)
+        .build(), io, Clock.SYSTEM);
+    TableSink table = new TableSink();
+    job.withSink(table);
+    Thread counting = new Thread(() -> {
       try {
-        while (!stop.get() && failure.get() == null && counting.isAlive()) {
-          show(table, job, kafka, tty);
-          if (runFor != null && System.nanoTime() - started >= runFor.toNanos()) {
-            break;
-          }
-          Thread.sleep(1000);
+        job.run();
+      } catch (Throwable e) {
+        failure.compareAndSet(null, e);
+      }
+    }, "uniqcount-demo-count");
+    counting.start();
+    long started = System.nanoTime();
+    boolean tty = System.console() != null;
+    try {
+      while (!stop.get() && failure.get() == null && counting.isAlive()) {
+        show(table, job, kafka, url, tty);
+        if (runFor != null && System.nanoTime() - started >= runFor.toNanos()) {
+          break;
         }
-      } catch (InterruptedException e) {
-        // Ctrl-C
+        Thread.sleep(1000);
       }
-      Thread.interrupted();
-      io.err().println("uniqcount demo: stopping ...");
-      generator.interrupt();
-      generator.join(10_000);
-      job.requestStop();
-      counting.join(30_000);
-      show(table, job, kafka, false);
-      Throwable f = failure.get();
-      if (f != null) {
-        throw f instanceof Exception ? (Exception) f : new IllegalStateException(f);
-      }
+    } catch (InterruptedException e) {
+      // Ctrl-C
+    }
+    Thread.interrupted();
+    io.err().println("uniqcount demo: stopping ...");
+    generator.interrupt();
+    generator.join(10_000);
+    job.requestStop();
+    counting.join(30_000);
+    show(table, job, kafka, url, false);
+    Throwable f = failure.get();
+    if (f != null) {
+      throw f instanceof Exception ? (Exception) f : new IllegalStateException(f);
     }
   }
 
@@ -192,7 +209,7 @@ final class DemoCommand implements Callable<Integer> {
     return t;
   }
 
-  private void show(TableSink table, Job job, EmbeddedKafka kafka, boolean inPlace) {
+  private void show(TableSink table, Job job, EmbeddedKafka kafka, String url, boolean inPlace) {
     StringBuilder sb = new StringBuilder();
     if (inPlace) {
       sb.append("\033[H\033[2J");
@@ -201,7 +218,8 @@ final class DemoCommand implements Callable<Integer> {
         .append(" · topic ").append(FRAMES).append(" (").append(partitions).append(" partitions) → ")
         .append(RESULTS).append(" (compacted)\n");
     sb.append("live stream: ").append(rate).append(" frames/s, ").append(users)
-        .append(" users, 2% up to 90 s late, bit flips, broken frames · Ctrl-C to stop\n\n");
+        .append(" users, 2% up to 90 s late, bit flips, broken frames · Ctrl-C to stop\n");
+    sb.append("live page: ").append(url).append("\n\n");
     for (String line : table.render()) {
       sb.append(line).append('\n');
     }

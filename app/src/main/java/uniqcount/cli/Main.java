@@ -48,6 +48,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     cl.addSubcommand("generate", new GenerateCommand(io));
     cl.addSubcommand("demo", new DemoCommand(io));
     cl.addSubcommand("bench", new BenchCommand(io));
+    cl.addSubcommand("serve", new ServeCommand(io));
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
     cl.setParameterExceptionHandler(
@@ -97,7 +98,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() {
-    io.err().println("uniqcount: give a command: count, generate or demo (see 'uniqcount --help')");
+    io.err().println("uniqcount: give a command: count, generate, demo or serve (see 'uniqcount --help')");
     return EXIT_USAGE;
   }
 
