@@ -51,6 +51,29 @@ public final class UserException extends RuntimeException {
   }
 
   /** Usage or failure. */
+  /**
+   * One clear line for a server address that cannot be bound (in use, not allowed, not an address
+   * of this machine), naming the options that choose it.
+   *
+   * @param portOption the option that chose the port, e.g. {@code --http-port}
+   * @param hostOption the option that chose the host
+   */
+  public static UserException cannotListen(String portOption, String hostOption, String host, int port,
+      java.io.IOException e) {
+    String m = String.valueOf(e.getMessage());
+    String where = "cannot listen on " + host + ":" + port + ": ";
+    if (m.contains("in use")) {
+      return failure(where + "the port is in use (choose another with " + portOption + ")", e);
+    }
+    if (m.contains("ermission denied") || m.contains("ccess denied")) {
+      return failure(where + "permission denied (ports below 1024 need privileges; choose another with " + portOption + ")", e);
+    }
+    if (m.contains("assign requested address")) {
+      return failure(where + "no network interface of this machine has that address (check " + hostOption + ")", e);
+    }
+    return failure(where + m, e);
+  }
+
   public Kind kind() {
     return kind;
   }

@@ -6,7 +6,6 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -52,29 +51,8 @@ public final class MetricsServer implements AutoCloseable {
           .defaultHandler(exchange -> health(exchange, healthy))
           .buildAndStart());
     } catch (IOException e) {
-      throw bindFailure("--metrics-port", host, port, e);
+      throw UserException.cannotListen("--metrics-port", "--metrics-host", host, port, e);
     }
-  }
-
-  /**
-   * One clear line for an address that cannot be bound: in use, not allowed, not local.
-   *
-   * @param option the option that chose the port, named in the hint
-   */
-  public static UserException bindFailure(String option, String host, int port, IOException e) {
-    String where = "cannot listen on " + host + ":" + port + " (" + option + ")";
-    String message = String.valueOf(e.getMessage());
-    if (message.contains("in use")) {
-      return UserException.failure(where + ": the port is in use; choose another", e);
-    }
-    if (message.contains("Permission denied") || message.contains("Access denied")) {
-      return UserException.failure(where + ": not allowed (ports below 1024 need privileges); choose a port above 1024", e);
-    }
-    if (message.contains("assign requested address")) {
-      return UserException.failure(where + ": " + host + " is not an address of this machine", e);
-    }
-    return UserException.failure(where + ": " + (e instanceof BindException ? "" : e.getClass().getSimpleName() + ": ")
-        + message, e);
   }
 
   private static void health(HttpExchange exchange, BooleanSupplier healthy) throws IOException {

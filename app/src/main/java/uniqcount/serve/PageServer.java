@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -74,10 +73,8 @@ public final class PageServer implements AutoCloseable {
     HttpServer server;
     try {
       server = HttpServer.create(address, 64);
-    } catch (BindException e) {
-      throw cannotListen(host, port, e);
     } catch (IOException e) {
-      throw UserException.failure("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+      throw UserException.cannotListen("--http-port", "--http-host", host, port, e);
     }
     AtomicInteger n = new AtomicInteger();
     ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -97,22 +94,6 @@ public final class PageServer implements AutoCloseable {
     server.createContext("/", page::handle);
     server.start();
     return page;
-  }
-
-  private static UserException cannotListen(String host, int port, BindException e) {
-    String m = String.valueOf(e.getMessage());
-    String where = "cannot listen on " + host + ":" + port + ": ";
-    if (m.contains("in use")) {
-      return UserException.failure(where + "the port is in use (choose another with --http-port)", e);
-    }
-    if (m.contains("ermission denied")) {
-      return UserException.failure(where + "permission denied (ports below 1024 need privileges; "
-          + "choose another with --http-port)", e);
-    }
-    if (m.contains("assign requested address")) {
-      return UserException.failure(where + "no network interface of this machine has that address (check --http-host)", e);
-    }
-    return UserException.failure(where + m, e);
   }
 
   private void asset(String path, String resource, String type) {

@@ -347,7 +347,7 @@ class MetricsTest {
       int port = taken.getLocalPort();
       Cli.Run r = Cli.run("count", "--metrics-port", Integer.toString(port), "--progress", "never");
       assertEquals(1, r.exit, r.err);
-      assertEquals("uniqcount count: cannot listen on 127.0.0.1:" + port + " (--metrics-port): the port is in use; choose another\n",
+      assertEquals("uniqcount count: cannot listen on 127.0.0.1:" + port + ": the port is in use (choose another with --metrics-port)\n",
           r.err);
     }
     Cli.Run unknown = Cli.run("count", "--metrics-port", "0", "--metrics-host", "no-such-host.invalid");
@@ -355,13 +355,14 @@ class MetricsTest {
     assertEquals("uniqcount count: --metrics-host no-such-host.invalid: unknown host\n", unknown.err);
     Cli.Run foreign = Cli.run("count", "--metrics-port", "0", "--metrics-host", "192.0.2.1");
     assertEquals(1, foreign.exit, foreign.err);
-    assertEquals("uniqcount count: cannot listen on 192.0.2.1:0 (--metrics-port): 192.0.2.1 is not an address of this machine\n",
+    assertEquals("uniqcount count: cannot listen on 192.0.2.1:0: no network interface of this machine has that address (check --metrics-host)\n",
         foreign.err);
     Cli.Run range = Cli.run("count", "--metrics-port", "70000");
     assertEquals(2, range.exit, range.err);
     assertTrue(range.err.startsWith("uniqcount count: --metrics-port 70000: expected 0..65535"), range.err);
-    UserException e = MetricsServer.bindFailure("--metrics-port", "127.0.0.1", 80, new java.net.SocketException("Permission denied"));
-    assertEquals("cannot listen on 127.0.0.1:80 (--metrics-port): not allowed (ports below 1024 need privileges); choose a port"
-        + " above 1024", e.getMessage());
+    UserException e = UserException.cannotListen("--metrics-port", "--metrics-host", "127.0.0.1", 80,
+        new java.net.BindException("Permission denied"));
+    assertEquals("cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need privileges; choose another with"
+        + " --metrics-port)", e.getMessage());
   }
 }
