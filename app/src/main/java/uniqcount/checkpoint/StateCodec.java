@@ -215,7 +215,8 @@ public final class StateCodec {
     return decode(bytes, MERGE_MAGIC, name, in -> {
       long sequence = in.data.readLong();
       Emitter.State s = readEmitter(in);
-      int n = in.count(Long.BYTES);
+      // absent in merge records written before it was added: not a final flush
+      int n = in.remaining() == 0 ? 0 : in.count(Long.BYTES);
       long[] finalThrough = new long[n];
       for (int i = 0; i < n; i++) {
         finalThrough[i] = in.data.readLong();
@@ -489,6 +490,10 @@ public final class StateCodec {
     }
 
     /** A count of items of at least {@code minBytes} each, checked against what is left. */
+    int remaining() {
+      return bytes.available();
+    }
+
     int count(int minBytes) throws IOException {
       int n = data.readInt();
       if (n < 0 || (long) n * minBytes > bytes.available()) {

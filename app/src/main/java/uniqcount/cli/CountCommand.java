@@ -152,16 +152,16 @@ final class CountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    boolean line = switch (progress) {
-      case "auto" -> ProgressLine.stderrIsTerminal();
-      case "always" -> true;
-      case "never" -> false;
-      default -> throw UserException.usage("--progress " + progress + ": expected auto, always or never");
-    };
+    if (!List.of("auto", "always", "never").contains(progress)) {
+      throw UserException.usage("--progress " + progress + ": expected auto, always or never");
+    }
     if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
       throw UserException.usage("--metrics-port " + metricsPort + ": expected 0..65535");
     }
     JobConfig config = config();
+    // auto: not when the results go to the same terminal (the line would tear them)
+    boolean line = progress.equals("always") || progress.equals("auto") && ProgressLine.stderrIsTerminal()
+        && !(config.output().stdout() && ProgressLine.stdoutIsTerminal());
     AtomicReference<Job> running = new AtomicReference<>();
     ProgressLine bar = line ? new ProgressLine(io.err(), () -> running.get().status()) : null;
     if (bar != null) {
@@ -177,23 +177,23 @@ final class CountCommand implements Callable<Integer> {
     if (bar != null) {
       bar.start();
     }
-    try {
-      return runUntilStopped(job);
-    } finally {
+    MetricsServer served = metrics;
+    // before a stop lets the JVM go: no line left on the terminal, the port closed
+    return runUntilStopped(job, () -> {
       if (bar != null) {
         bar.stop();
       }
-      if (metrics != null) {
-        metrics.close();
+      if (served != null) {
+        served.close();
       }
-    }
+    });
   }
 
   private static String hostForUrl(String host) {
     return host.contains(":") ? "[" + host + "]" : host;
   }
 
-  private int runUntilStopped(Job job) {
+  private int runUntilStopped(Job job, Runnable cleanUp) {
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       job.requestStop();
@@ -207,6 +207,7 @@ final class CountCommand implements Callable<Integer> {
     try {
       return job.run();
     } finally {
+      cleanUp.run();
       done.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);

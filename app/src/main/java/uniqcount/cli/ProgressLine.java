@@ -36,8 +36,17 @@ final class ProgressLine {
   private final PrintStream messages;
   private boolean drawn;
   private Thread thread;
+  private volatile int width;
+  private final boolean askWidth;
 
   ProgressLine(PrintStream terminal, Supplier<JobStatus> status) {
+    this(terminal, status, -1);
+  }
+
+  /** @param width the terminal's columns, or -1 to ask it at {@link #start()} */
+  ProgressLine(PrintStream terminal, Supplier<JobStatus> status, int width) {
+    this.width = width < 0 ? Integer.MAX_VALUE : width;
+    this.askWidth = width < 0;
     this.terminal = terminal;
     this.status = status;
     this.messages = new PrintStream(new OutputStream() {
@@ -63,16 +72,46 @@ final class ProgressLine {
 
   /** Whether stderr is a terminal (Linux: where fd 2 points; elsewhere: whether there is a console) and not a dumb one. */
   static boolean stderrIsTerminal() {
+    return isTerminal(2);
+  }
+
+  /** Whether stdout is a terminal: results printed there would be torn by the line (it stays off then). */
+  static boolean stdoutIsTerminal() {
+    return isTerminal(1);
+  }
+
+  private static boolean isTerminal(int fd) {
     if ("dumb".equals(System.getenv("TERM"))) {
       return false;
     }
-    Path fd2 = Paths.get("/proc/self/fd/2");
     try {
-      String target = Files.readSymbolicLink(fd2).toString();
+      String target = Files.readSymbolicLink(Paths.get("/proc/self/fd/" + fd)).toString();
       return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
     } catch (Exception e) {
       return System.console() != null;
     }
+  }
+
+  /**
+   * The terminal's width: {@code COLUMNS} when exported, else what {@code stty size} says of the
+   * controlling terminal, else 80. The line is cut to one column less, so it never wraps (a
+   * wrapped line cannot be erased in place).
+   */
+  static int terminalWidth() {
+    try {
+      String columns = System.getenv("COLUMNS");
+      if (columns != null) {
+        return Integer.parseInt(columns.trim());
+      }
+      Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      if (p.waitFor() == 0 && out.matches("\\d+ \\d+")) {
+        return Integer.parseInt(out.split(" ")[1]);
+      }
+    } catch (Exception e) {
+      // no terminal to ask
+    } 
+    return 80;
   }
 
   /** The stream for the job's messages: each one erases the line first. */
@@ -81,11 +120,18 @@ final class ProgressLine {
   }
 
   void start() {
+    if (askWidth) {
+      width = terminalWidth();
+    }
     thread = new Thread(() -> {
       try {
         while (true) {
           Thread.sleep(TICK_MILLIS);
-          draw(System.nanoTime());
+          try {
+            draw(System.nanoTime());
+          } catch (RuntimeException e) {
+            // a status taken while the job starts or stops: the next tick draws again
+          }
         }
       } catch (InterruptedException e) {
         // stopped
@@ -111,9 +157,13 @@ final class ProgressLine {
     }
   }
 
-  private void draw(long nowNanos) {
+  /** Draws the line once (the thread does every {@link #TICK_MILLIS}). */
+  void draw(long nowNanos) {
     JobStatus s = status.get();
     String line = render(s, nowNanos);
+    if (line.length() >= width) {
+      line = line.substring(0, Math.max(1, width - 1));
+    }
     synchronized (lock) {
       terminal.print(ERASE + line);
       terminal.flush();
@@ -157,18 +207,19 @@ final class ProgressLine {
       b.append(String.format(Locale.ROOT, "%5.1f%%", 100 * p.fraction()));
       b.append(" of ").append(p.unit().equals("bytes") ? bytes(p.total()) : si(p.total()) + " records");
     }
-    b.append(b.length() > 11 ? ", " : "").append(si(s.frames())).append(" frames, ")
-        .append(si(framesPerSec)).append(" frames/s, ")
-        .append(String.format(Locale.ROOT, "%.1f MB/s", mbPerSec));
+    // the most useful first: a narrow terminal cuts the end
     if (!p.live() && p.total() > 0 && p.done() < p.total()) {
       b.append(", ETA ").append(donePerSec > 0 ? duration((p.total() - p.done()) / donePerSec) : "--:--");
-    }
-    if (s.watermarkSec() != Long.MIN_VALUE) {
-      b.append(", event time ").append(Instant.ofEpochSecond(s.watermarkSec()).truncatedTo(ChronoUnit.SECONDS));
     }
     if (!s.healthy()) {
       b.append(", FAILED");
     }
+    b.append(b.length() > 11 ? ", " : "").append(si(framesPerSec)).append(" frames/s, ")
+        .append(String.format(Locale.ROOT, "%.1f MB/s", mbPerSec));
+    if (s.watermarkSec() != Long.MIN_VALUE) {
+      b.append(", event time ").append(Instant.ofEpochSecond(s.watermarkSec()).truncatedTo(ChronoUnit.SECONDS));
+    }
+    b.append(", ").append(si(s.frames())).append(" frames");
     return b.toString();
   }
 

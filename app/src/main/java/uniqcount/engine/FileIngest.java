@@ -132,6 +132,7 @@ final class FileIngest implements Ingest {
     try {
       for (int partition = 0; partition < inputs.size(); partition++) {
         if (job.partitions().get(partition).finished()) {
+          rawRead.addAndGet(Math.max(0, Inputs.totalBytes(List.of(inputs.get(partition))))); // done before the restart
           continue; // counted before the restart
         }
         try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {
@@ -248,7 +249,7 @@ final class FileIngest implements Ingest {
         }
       }
     }
-    // a resumed run skips what was counted before: it reads those bytes again, and they count as done
+    // a resumed run reads the counted part of an input again to skip it, and adds whole inputs counted before
     return new Status(counted, new JobStatus.Progress("bytes", rawRead.get(), totalBytes, false), null, List.of(), null,
         0, 0);
   }

@@ -61,10 +61,13 @@ public final class Job {
   private volatile Ingest ingest;
   /** Counts every record this process publishes (the sinks sit behind it). */
   private volatile CountingSink published;
+  /** Implausible and late-dropped frames of partitions this process gave up (Kafka), so the counters only grow. */
+  private final java.util.concurrent.atomic.AtomicLong goneImplausible = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong goneLateDropped = new java.util.concurrent.atomic.AtomicLong();
 
   private volatile List<Partition> partitions;
   private volatile List<Worker> workers;
-  private Windows retired;
+  private volatile Windows retired;
   private ZoneCalendar calendar;
   private volatile Emitter emitter;
   private ResultSink sink;
@@ -150,13 +153,15 @@ public final class Job {
     for (ResultRecord.Status s : ResultRecord.Status.values()) {
       results.put(s.label(), counted == null ? 0 : counted.written(s));
     }
-    long implausible = 0;
-    long lateDropped = 0;
+    // what was judged here: a partition restored from state brings its history along, and one
+    // given up keeps its share in the gone counters
+    long implausible = goneImplausible.get();
+    long lateDropped = goneLateDropped.get();
     List<Partition> all = partitions;
     if (all != null) {
       for (Partition p : all) {
-        implausible += p.implausible();
-        lateDropped += p.lateDropped();
+        implausible += p.implausibleHere();
+        lateDropped += p.lateDroppedHere();
       }
     }
     Ingest in = ingest;
@@ -273,10 +278,11 @@ public final class Job {
     }
     JobConfig.Counting c = config.counting();
     calendar = new ZoneCalendar(c.zone());
-    workers = new ArrayList<>();
+    List<Worker> built = new ArrayList<>();
     for (int i = 0; i < c.threads(); i++) {
-      workers.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
+      built.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
     }
+    workers = built; // published whole: the status reads it from other threads
     String scannerLabel = BlockScanner.name(scanner) + (c.trustInput() ? "+trust" : "");
     if (config.topicInput() != null) {
       // Kafka: partitions come and go with the group; the ingest merges, commits and publishes
@@ -286,12 +292,13 @@ public final class Job {
       stats.startReporting(config.timing().statsInterval());
       return;
     }
-    partitions = new ArrayList<>();
+    List<Partition> inputs = new ArrayList<>();
     for (int i = 0; i < partitionCount; i++) {
-      partitions.add(newPartition());
+      inputs.add(newPartition());
     }
-    ingest.link(partitions);
+    ingest.link(inputs);
     retired = newWindows();
+    partitions = inputs;
     emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
         config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
     checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,
@@ -303,7 +310,7 @@ public final class Job {
     if (restored != null && fileSink == null) {
       // stdout or a plain topic cannot have kept what was published before the restart
       for (ResultRecord r : emitter.republish()) {
-        sink.write(r);
+        published.uncounted().write(r);
       }
       sink.flush();
     }
@@ -377,6 +384,14 @@ public final class Job {
     return partitions;
   }
 
+  /** A partition this process no longer counts (Kafka: moved to another member): its share stays in the counters. */
+  void removePartition(Partition p) {
+    if (partitions.remove(p)) {
+      goneImplausible.addAndGet(p.implausibleHere());
+      goneLateDropped.addAndGet(p.lateDroppedHere());
+    }
+  }
+
   /** A fresh, empty partition with this job's windows, counter and event-time rules. */
   Partition newPartition() {
     return new Partition(config.timing().policy(), clock, newWindows());
@@ -391,6 +406,11 @@ public final class Job {
   /** The sinks of this process (stdout, a file, the demo's table), for the merging member. */
   ResultSink localSink() {
     return sink;
+  }
+
+  /** The same sinks, without counting (a merger that took over republishes what was published). */
+  ResultSink localSinkUncounted() {
+    return published.uncounted();
   }
 
   List<Worker> workers() {

@@ -70,7 +70,8 @@ final class KafkaIngest implements Ingest {
   private final JobConfig config;
   private final String stateTopic;
   private final String instance = UUID.randomUUID().toString().substring(0, 8);
-  private final List<Task> tasks = new ArrayList<>();
+  /** Filled while the members start; the status reads it from other threads meanwhile. */
+  private final List<Task> tasks = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicReference<UserException> topicProblem = new AtomicReference<>();
@@ -226,6 +227,11 @@ final class KafkaIngest implements Ingest {
       boolean endPublished = false;
       for (Task t : tasks) {
         t.finishRequested = idle;
+        if (!idle) {
+          // records came after a final flush: it no longer covers the input's end
+          t.endPublished = false;
+          t.finished = false;
+        }
         if (t.merger != null) {
           merging = t;
         }
@@ -296,7 +302,7 @@ final class KafkaIngest implements Ingest {
     List<Counted> counted = new ArrayList<>();
     long done = 0;
     long total = 0;
-    boolean live = true;
+    boolean live = !tasks.isEmpty();
     long commits = 0;
     long fenced = 0;
     long lastCommit = -1;
@@ -305,6 +311,7 @@ final class KafkaIngest implements Ingest {
     long watermark = Long.MIN_VALUE;
     Map<Integer, Long> ends = endsAtStart;
     for (Task t : tasks) {
+      live &= t.member.joined(); // before it joined, a member has not seen what it will catch up on
       Map<Integer, long[]> positions = t.member.positions();
       for (Map.Entry<Integer, Owned> e : t.owned.entrySet()) {
         long[] at = positions.get(e.getKey());
@@ -524,8 +531,9 @@ final class KafkaIngest implements Ingest {
     @Override
     public void tick() {
       long now = job.clock().nanoTime();
-      if (finishRequested && merger != null && !finished) {
-        // the input is idle: look for the end often, on real time (the job's clock may stand still)
+      if (finishRequested && (merger != null ? !finished : !endPublished)) {
+        // the input is idle: look for the end (the merge step) or for the final merge record (the
+        // others) often, on real time (the job's clock may stand still)
         long real = System.nanoTime();
         if (real - lastFinishingNanos < FINISHING_NANOS) {
           return;
@@ -563,8 +571,9 @@ final class KafkaIngest implements Ingest {
         merger.round();
       } else {
         member.commit(false);
-        if (finishRequested) {
-          endPublished = finalThrough.length > 0 && covers(finalThrough, member.endOffsets());
+        if (finishRequested && finalThrough.length > 0) {
+          Map<Integer, Long> ends = member.endOffsetsIfKnown();
+          endPublished = ends != null && covers(finalThrough, ends);
         }
       }
     }
@@ -669,7 +678,7 @@ final class KafkaIngest implements Ingest {
       for (int p : partitions) {
         Owned o = owned.remove(p);
         if (o != null) {
-          job.partitions().remove(o.partition);
+          job.removePartition(o.partition);
         }
         if (p == 0) {
           member.setCommitMetadata(0, null); // the next owner of partition 0 names its own merge record
@@ -829,10 +838,11 @@ final class KafkaIngest implements Ingest {
     private void republishLocally() {
       try {
         synchronized (publishLock) {
+          ResultSink uncounted = job.localSinkUncounted();
           for (ResultRecord r : emitter.republish()) {
-            local.write(r);
+            uncounted.write(r);
           }
-          local.flush();
+          uncounted.flush();
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -899,7 +909,11 @@ final class KafkaIngest implements Ingest {
       if (!complete()) {
         return false;
       }
-      for (Map.Entry<Integer, Long> end : task.member.endOffsets().entrySet()) {
+      Map<Integer, Long> ends = task.member.endOffsetsIfKnown();
+      if (ends == null) {
+        return false; // the cluster did not answer in time: look again at the next round
+      }
+      for (Map.Entry<Integer, Long> end : ends.entrySet()) {
         int p = end.getKey();
         if (p < views.size() && views.get(p).nextOffset() < end.getValue()) {
           return false;

@@ -98,6 +98,8 @@ public final class GroupMember {
   /** Per owned partition: {position, lag (-1 unknown), first position seen}; sampled on this member's thread. */
   private volatile Map<Integer, long[]> positions = Map.of();
   private long lastSampleNanos;
+  /** Set by the rebalance listener: sample at the next poll. */
+  private boolean assignmentChanged = true;
   /** How often positions and lags are sampled (polls come much more often while records flow). */
   private static final long SAMPLE_NANOS = 100_000_000L;
 
@@ -251,6 +253,7 @@ public final class GroupMember {
    */
   public void commit(boolean force) {
     if (!dirty && !(force && !owned.isEmpty())) {
+      lastCommitNanos = nanoClock.getAsLong(); // nothing new: what is committed is current
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -372,10 +375,11 @@ public final class GroupMember {
   /** Samples the position and lag of every owned partition, for {@link #positions()} (no call to the cluster). */
   private void samplePositions() {
     long nanos = System.nanoTime();
-    if (nanos - lastSampleNanos < SAMPLE_NANOS && owned.size() == positions.size()) {
+    if (nanos - lastSampleNanos < SAMPLE_NANOS && !assignmentChanged) {
       return;
     }
     lastSampleNanos = nanos;
+    assignmentChanged = false;
     Map<Integer, long[]> before = positions;
     Map<Integer, long[]> now = new HashMap<>();
     for (int p : owned) {
@@ -409,6 +413,18 @@ public final class GroupMember {
   /** The partitions this member owns now. */
   public Set<Integer> owned() {
     return owned;
+  }
+
+  /**
+   * {@link #endOffsets()}, or null when the cluster did not answer within the consumer's API
+   * timeout (a broker restarting): the caller looks again later.
+   */
+  public Map<Integer, Long> endOffsetsIfKnown() {
+    try {
+      return endOffsets();
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      return null;
+    }
   }
 
   /** The committed end (last stable offset) of every partition of the input topic. */
@@ -552,6 +568,7 @@ public final class GroupMember {
   private final class Listener implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      assignmentChanged = true;
       if (partitions.isEmpty()) {
         return;
       }
@@ -571,6 +588,7 @@ public final class GroupMember {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      assignmentChanged = true;
       if (closing) {
         forget(partitions);
         return;
@@ -586,6 +604,7 @@ public final class GroupMember {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      assignmentChanged = true;
       positionFresh(partitions);
       joined = true; // (also with nothing assigned: this member is in the group now)
       lastRecordNanos = nanoClock.getAsLong();

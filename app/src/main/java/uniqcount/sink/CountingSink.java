@@ -30,6 +30,11 @@ public final class CountingSink implements ResultSink {
     sink.close();
   }
 
+  /** The sink behind, for records that are not counted again (a republication of what was published). */
+  public ResultSink uncounted() {
+    return sink;
+  }
+
   /** Records written with this status so far; any thread. */
   public long written(ResultRecord.Status status) {
     return byStatus.get(status.ordinal());

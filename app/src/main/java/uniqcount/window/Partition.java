@@ -36,6 +36,9 @@ public final class Partition implements Contributor {
   private volatile long watermarkSec = Long.MIN_VALUE;
   private volatile long implausible;
   private volatile long lateDropped;
+  /** What a restore brought along (counted by an earlier run or another instance). */
+  private volatile long restoredImplausible;
+  private volatile long restoredLateDropped;
   private volatile long lastActivityNanos;
   private volatile boolean started;
   private volatile boolean finished;
@@ -207,6 +210,16 @@ public final class Partition implements Contributor {
     return lateDropped;
   }
 
+  /** {@link #implausible()} of the frames applied here, since the restore: what a process-wide counter adds. */
+  public long implausibleHere() {
+    return implausible - restoredImplausible;
+  }
+
+  /** {@link #lateDropped()} of the frames applied here, since the restore. */
+  public long lateDroppedHere() {
+    return lateDropped - restoredLateDropped;
+  }
+
   /**
    * Everything this partition holds, as values. The caller guarantees that no batch is being
    * applied meanwhile (the engine's checkpoint barrier: every batch handed out is applied, none
@@ -229,6 +242,8 @@ public final class Partition implements Contributor {
     lateDroppedTotal = s.lateDropped();
     lateDropped = lateDroppedTotal;
     implausible = clock.implausible();
+    restoredLateDropped = lateDropped;
+    restoredImplausible = implausible;
     watermarkSec = clock.watermarkSec();
     if (s.finished() && keepFinished) {
       started = true;

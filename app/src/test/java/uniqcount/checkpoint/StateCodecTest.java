@@ -213,6 +213,14 @@ class StateCodecTest {
       StateCodec.MergeState last = StateCodec.decodeMerge(StateCodec.encodeMerge(
           new StateCodec.MergeState(18, original.emitter.state(), new long[] {25_000, 0, 7})), "merge");
       assertArrayEquals(new long[] {25_000, 0, 7}, last.finalThrough());
+      // a merge record written before finalThrough existed (no count at its end) reads as not final
+      byte[] plain = StateCodec.encodeMerge(new StateCodec.MergeState(19, original.emitter.state()));
+      byte[] before = envelope(StateCodec.MERGE_MAGIC, StateCodec.VERSION,
+          Arrays.copyOfRange(plain, StateCodec.HEADER, plain.length - Integer.BYTES));
+      StateCodec.MergeState old = StateCodec.decodeMerge(before, "merge");
+      assertEquals(19, old.sequence());
+      assertEquals(0, old.finalThrough().length);
+      assertEquals(original.emitter.state().published(), old.emitter().published());
       byte[] window = StateCodec.encodeWindow(images.get(0));
       window[window.length - 1] ^= 1;
       UserException e = assertThrows(UserException.class, () -> StateCodec.decodeWindow(window, "record 0/minute/1 of topic s"));
