@@ -64,6 +64,9 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--output-topic", paramLabel = "NAME", description = "Results to this Kafka topic (key window/start; created compacted if missing).")
   String outputTopic;
 
+  @Option(names = "--emit-sketch", description = "hll: every result carries \"sketch\", base64 of the window's Apache DataSketches HLL_8 image (compact; a small window as its coupons), for Druid, Spark, Pinot or DataSketches to merge.")
+  boolean emitSketch;
+
 
   @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
   String windows;
@@ -278,7 +281,11 @@ final class CountCommand implements Callable<Integer> {
       b.files(in);
     }
     boolean toStdout = output == null && outputTopic == null || "-".equals(output);
-    b.output(new JobConfig.Output(toStdout, output == null || "-".equals(output) ? null : Paths.get(output), outputTopic));
+    if (emitSketch && !"hll".equalsIgnoreCase(counter)) {
+      throw UserException.usage("--emit-sketch needs --counter hll (an exact set has no sketch to merge)");
+    }
+    b.output(new JobConfig.Output(toStdout, output == null || "-".equals(output) ? null : Paths.get(output), outputTopic,
+        emitSketch));
     JobConfig.Emit emitWhat;
     try {
       emitWhat = JobConfig.Emit.valueOf(emit.toUpperCase(Locale.ROOT));

@@ -68,6 +68,16 @@ public final class CounterSpec {
   }
 
   /** A new, empty counter. */
+  /**
+   * Whether its counters take Apache DataSketches' packed HLL hash ({@code UidHash.sketchHash}:
+   * slot bits low, the register value in the top six bits) — the {@code hll} counter, so that its
+   * registers are those of an {@code HllSketch(P, HLL_8)} of the same uids — rather than a plain
+   * 64-bit hash ({@code UidHash.hash}, the {@code exact} counter).
+   */
+  public boolean sketchHash() {
+    return kind == Kind.HLL;
+  }
+
   public DistinctCounter newCounter() {
     return kind == Kind.EXACT ? new ExactCounter() : new SparseHll(precision);
   }
@@ -109,8 +119,8 @@ public final class CounterSpec {
       throw new IllegalArgumentException("expected " + (1 << precision) + " registers, found " + registers.length);
     }
     for (byte r : registers) {
-      if (r < 0 || r > 65 - precision) {
-        throw new IllegalArgumentException("a register of " + r + ", more than a rank can be (" + (65 - precision) + ")");
+      if (r < 0 || r > DenseHll.MAX_VALUE) {
+        throw new IllegalArgumentException("a register of " + r + ", more than a value can be (" + DenseHll.MAX_VALUE + ")");
       }
     }
     return new DenseHll(precision, registers.clone());

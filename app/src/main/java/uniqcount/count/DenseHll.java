@@ -32,15 +32,25 @@ final class DenseHll implements DistinctCounter {
     return 1.04 / Math.sqrt(1 << precision);
   }
 
+  /**
+   * Adds a packed DataSketches hash ({@code UidHash.sketchHash}): its low {@code precision} bits
+   * are the slot, its top six bits the value (1..63), kept if larger — as {@code HllSketch}
+   * (HLL_8) does with the same uid.
+   */
   @Override
   public DistinctCounter add(long hash) {
-    int index = (int) (hash >>> (64 - precision));
-    int rank = Long.numberOfLeadingZeros((hash << precision) | (1L << (precision - 1))) + 1;
-    if (rank > registers[index]) {
-      registers[index] = (byte) rank;
+    int index = (int) hash & (registers.length - 1);
+    byte value = (byte) (hash >>> VALUE_SHIFT);
+    if (value > registers[index]) {
+      registers[index] = value;
     }
     return this;
   }
+
+  /** Where the value sits in a packed hash. */
+  static final int VALUE_SHIFT = 58;
+  /** The largest value: the number of leading zeros of the rank half is capped at 62, plus one. */
+  static final int MAX_VALUE = 63;
 
   @Override
   public DistinctCounter merge(DistinctCounter other) {
@@ -62,55 +72,15 @@ final class DenseHll implements DistinctCounter {
     return new DenseHll(this);
   }
 
+  /**
+   * DataSketches' estimate of these registers (its composite estimator, as for a union: our
+   * counters are unions of partitions), so that a published window and the same sketch read back
+   * by DataSketches, Druid or Spark say the same number. Costs one copy of the registers; called
+   * when a result is published, not per frame.
+   */
   @Override
   public long estimate() {
-    int q = 64 - precision;
-    int m = registers.length;
-    int[] histogram = new int[q + 2];
-    for (byte r : registers) {
-      histogram[r]++;
-    }
-    double z = m * tau(1.0 - (double) histogram[q + 1] / m);
-    for (int k = q; k >= 1; k--) {
-      z = 0.5 * (z + histogram[k]);
-    }
-    z += m * sigma((double) histogram[0] / m);
-    double alphaInfinity = 0.5 / Math.log(2);
-    return Math.round(alphaInfinity * m * (double) m / z);
-  }
-
-  private static double sigma(double x) {
-    if (x == 1.0) {
-      return Double.POSITIVE_INFINITY;
-    }
-    double y = 1;
-    double z = x;
-    while (true) {
-      x *= x;
-      double next = z + x * y;
-      y += y;
-      if (next == z) {
-        return z;
-      }
-      z = next;
-    }
-  }
-
-  private static double tau(double x) {
-    if (x == 0.0 || x == 1.0) {
-      return 0.0;
-    }
-    double y = 1.0;
-    double z = 1 - x;
-    while (true) {
-      x = Math.sqrt(x);
-      y *= 0.5;
-      double next = z - (1 - x) * (1 - x) * y;
-      if (next == z) {
-        return z / 3;
-      }
-      z = next;
-    }
+    return Math.round(SketchImage.estimate(precision, registers));
   }
 
   @Override

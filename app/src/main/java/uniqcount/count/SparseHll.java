@@ -1,8 +1,8 @@
 package uniqcount.count;
 
 /**
- * The first representation of an {@code hll} counter: the exact set of hashes, while it is no
- * larger than the dense registers would be (2^p / 16 values). Beyond that it promotes itself to a
+ * The first representation of an {@code hll} counter: the exact set of hashes, while DataSketches
+ * would keep coupons ({@link SketchImage#couponLimit}). Beyond that it promotes itself to a
  * {@link DenseHll} holding the same hashes. Small windows are therefore counted exactly, and
  * thousands of quiet windows cost far less than 2^p bytes each.
  *
@@ -26,9 +26,15 @@ final class SparseHll implements DistinctCounter {
     this.set = set;
   }
 
-  /** The most values a sparse counter of this precision holds before it becomes dense: 2^p / 16. */
+  /**
+   * The most values a sparse counter of this precision holds before it becomes dense: as many
+   * as DataSketches keeps as coupons before its sketch becomes HLL (3/32 of 2^p from p = 8; 7
+   * below), so both change form at the same count and a published sketch is in the same form
+   * as DataSketches' own (unless two of those uids share a coupon: about one window in 4,000 at
+   * p = 14, and then only the form differs, not the registers).
+   */
   static int limit(int precision) {
-    return Math.max(1, (1 << precision) >>> 4);
+    return SketchImage.couponLimit(precision);
   }
 
   private SparseHll(SparseHll other) {

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import uniqcount.count.CounterSpec;
+import uniqcount.count.SketchImage;
 import uniqcount.count.DistinctCounter;
 import uniqcount.window.Clock;
 import uniqcount.window.Contributor;
@@ -50,6 +51,7 @@ public final class Emitter {
   private final Clock clock;
   private final boolean early;
   private final long intervalNanos;
+  private boolean sketches;
   private final Map<Granularity, Map<Long, Emitted>> emitted = new EnumMap<>(Granularity.class);
   private long watermarkSec = Long.MIN_VALUE;
   /** This round's contributors. */
@@ -100,6 +102,19 @@ public final class Emitter {
   /** One round while input flows: records to publish, ordered by window then start. */
   public List<ResultRecord> tick() {
     return round(false);
+  }
+
+  /**
+   * Adds to every record it publishes from now on the window's sketch ({@code --emit-sketch}):
+   * base64 of its compact DataSketches HLL image ({@code hll} counters only). Republished records
+   * (after a restart or a takeover) go out without it.
+   */
+  public Emitter withSketches() {
+    if (spec.kind() != CounterSpec.Kind.HLL) {
+      throw new IllegalArgumentException("only hll counters have sketches");
+    }
+    this.sketches = true;
+    return this;
   }
 
   /** End of a finite input: every window's final (or update) record. */
@@ -153,13 +168,15 @@ public final class Emitter {
       for (Map.Entry<Long, Publish> window : byGranularity.getValue().entrySet()) {
         Publish p = window.getValue();
         Emitted e = emitted.get(g).computeIfAbsent(window.getKey(), k -> new Emitted());
-        out.add(new ResultRecord(g.label(), window.getKey(), p.endSec, p.counter.estimate(), p.frames, p.status,
-            e.revision++, spec.kind().label(), p.counter.relativeStandardError()));
+        long uniques = p.counter.estimate();
+        String sketch = sketches ? java.util.Base64.getEncoder().encodeToString(SketchImage.of(p.counter.image())) : null;
+        out.add(new ResultRecord(g.label(), window.getKey(), p.endSec, uniques, p.frames, p.status,
+            e.revision++, spec.kind().label(), p.counter.relativeStandardError(), sketch));
         e.frames = p.frames;
         e.endSec = p.endSec;
         e.lastNanos = now;
         e.status = p.status;
-        e.uniques = p.counter.estimate();
+        e.uniques = uniques;
         e.rse = p.counter.relativeStandardError();
         e.isFinal |= p.status != ResultRecord.Status.EARLY;
       }

@@ -40,10 +40,19 @@ public final class ResultRecord {
   private final int revision;
   private final String counter;
   private final double rse;
+  /** Base64 of the window's DataSketches HLL image ({@code --emit-sketch}), or null. */
+  private final String sketch;
 
   /** A record; {@code rse} is the relative standard error of {@code uniques} (0 if exact). */
   public ResultRecord(
       String window, long startSec, long endSec, long uniques, long frames, Status status, int revision, String counter, double rse) {
+    this(window, startSec, endSec, uniques, frames, status, revision, counter, rse, null);
+  }
+
+  /** A record with the window's sketch: base64 of its compact DataSketches HLL image. */
+  public ResultRecord(String window, long startSec, long endSec, long uniques, long frames, Status status, int revision,
+      String counter, double rse, String sketch) {
+    this.sketch = sketch;
     this.window = window;
     this.startSec = startSec;
     this.endSec = endSec;
@@ -81,6 +90,11 @@ public final class ResultRecord {
   }
 
   /** Status. */
+  /** Base64 of the window's compact DataSketches HLL image, or null. */
+  public String sketch() {
+    return sketch;
+  }
+
   public Status status() {
     return status;
   }
@@ -111,8 +125,11 @@ public final class ResultRecord {
         .append(",\"status\":\"").append(status.label())
         .append("\",\"revision\":").append(revision)
         .append(",\"counter\":\"").append(counter)
-        .append("\",\"rse\":").append(formatRse(rse))
-        .append('}');
+        .append("\",\"rse\":").append(formatRse(rse));
+    if (sketch != null) {
+      sb.append(",\"sketch\":\"").append(sketch).append('"');
+    }
+    sb.append('}');
     return sb.toString();
   }
 

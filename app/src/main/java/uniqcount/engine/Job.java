@@ -280,7 +280,8 @@ public final class Job {
     calendar = new ZoneCalendar(c.zone());
     List<Worker> built = new ArrayList<>();
     for (int i = 0; i < c.threads(); i++) {
-      built.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput())));
+      built.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput(),
+          c.counter().sketchHash())));
     }
     workers = built; // published whole: the status reads it from other threads
     String scannerLabel = BlockScanner.name(scanner) + (c.trustInput() ? "+trust" : "");
@@ -301,6 +302,9 @@ public final class Job {
     partitions = inputs;
     emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
         config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
+    if (config.output().sketches()) {
+      emitter.withSketches();
+    }
     checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,
         workers);
     Snapshot restored = checkpoints.restore(ingest.keepsFinished(), streams.err());

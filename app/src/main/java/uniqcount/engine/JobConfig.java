@@ -78,8 +78,14 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
    * @param stdout JSON lines on standard output
    * @param file JSON lines to this file, or null
    * @param topic records to this Kafka topic (key {@code window/start}), or null
+   * @param sketches every {@code hll} record carries its window's DataSketches image ({@code --emit-sketch})
    */
-  public record Output(boolean stdout, Path file, String topic) {}
+  public record Output(boolean stdout, Path file, String topic, boolean sketches) {
+    /** Without sketches. */
+    public Output(boolean stdout, Path file, String topic) {
+      this(stdout, file, topic, false);
+    }
+  }
 
   /**
    * What is counted, and how.
@@ -181,6 +187,9 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     f.put("--zone", counting.zone().getId());
     f.put("--counter", counting.counter().kind().label());
     f.put("--precision", Integer.toString(counting.counter().precision()));
+    if (counting.counter().sketchHash()) {
+      f.put("hash", "datasketches"); // registers as DataSketches' HLL_8 (state from before this differs)
+    }
     f.put("--uid-field", counting.uidField());
     f.put("--ts-field", counting.tsField());
     f.put("--max-frame-bytes", Integer.toString(counting.maxFrameBytes()));

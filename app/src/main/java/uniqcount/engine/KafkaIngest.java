@@ -761,6 +761,9 @@ final class KafkaIngest implements Ingest {
       JobConfig.Timing timing = config.timing();
       emitter = new Emitter(() -> views, this::complete, job.newWindows(), timing.policy(), config.counting().counter(),
           job.clock(), timing.emit() == JobConfig.Emit.EARLY, timing.earlyInterval().toNanos());
+      if (config.output().sketches()) {
+        emitter.withSketches();
+      }
       List<Integer> all = new ArrayList<>();
       for (int i = 0; i < statePartitions; i++) {
         all.add(i);

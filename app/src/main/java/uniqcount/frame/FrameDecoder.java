@@ -73,6 +73,8 @@ public final class FrameDecoder {
   private final int maxFrameBytes;
   private final BlockScanner scanner;
   private final boolean trustInput;
+  /** Hash uids as Apache DataSketches does (the {@code hll} counter), else with the faster 64-bit {@link UidHash#hash}. */
+  private final boolean sketchHash;
 
   // The fast pass's bitmaps, one long per 64 bytes from base, built as far as blocksDone.
   private boolean fast;
@@ -116,6 +118,16 @@ public final class FrameDecoder {
    * @param trustInput stop walking a frame once both root fields have been seen
    */
   public FrameDecoder(String uidField, String tsField, int maxFrameBytes, BlockScanner scanner, boolean trustInput) {
+    this(uidField, tsField, maxFrameBytes, scanner, trustInput, false);
+  }
+
+  /**
+   * @param sketchHash hash uids with {@link UidHash#sketchHash} (Apache DataSketches' HLL hash,
+   *     for the {@code hll} counter) instead of {@link UidHash#hash} (the {@code exact} counter's)
+   */
+  public FrameDecoder(String uidField, String tsField, int maxFrameBytes, BlockScanner scanner, boolean trustInput,
+      boolean sketchHash) {
+    this.sketchHash = sketchHash;
     if (maxFrameBytes < 2) {
       throw new IllegalArgumentException("maxFrameBytes must be >= 2, got " + maxFrameBytes);
     }
@@ -402,12 +414,12 @@ public final class FrameDecoder {
       System.arraycopy(scratch, 0, uidBytes, 0, n);
       uidLength = n;
       uidInFrame = false;
-      uidHash = UidHash.hash(uidBytes, 0, n);
+      uidHash = sketchHash ? UidHash.sketchHash(uidBytes, 0, n) : UidHash.hash(uidBytes, 0, n);
     } else {
       uidOffset = p + 1;
       uidLength = q - 1 - uidOffset;
       uidInFrame = true;
-      uidHash = UidHash.hash(b, uidOffset, uidLength);
+      uidHash = sketchHash ? UidHash.sketchHash(b, uidOffset, uidLength) : UidHash.hash(b, uidOffset, uidLength);
     }
     uidState = PRESENT;
     return q;

@@ -42,6 +42,96 @@ public final class UidHash {
     return fmix64(h);
   }
 
+  /** The seed Apache DataSketches hashes with ({@code Util.DEFAULT_UPDATE_SEED}). */
+  public static final long SKETCH_SEED = 9001L;
+  /** Bits of the 128-bit hash's first half kept in the packed hash (the rest hold the rank). */
+  public static final int SLOT_BITS = 58;
+  public static final long SLOT_MASK = (1L << SLOT_BITS) - 1;
+  private static final long C1 = 0x87c37b91114253d5L;
+  private static final long C2 = 0x4cf5ad432745937fL;
+
+  /**
+   * The hash Apache DataSketches' HLL sketches use, packed into one long: MurmurHash3_x64_128
+   * with seed 9001 over the uid's bytes gives h0 and h1; the low {@link #SLOT_BITS} bits of h0
+   * (a sketch's slot is its low lgK bits) and, above them, the value DataSketches stores in that
+   * slot: {@code min(numberOfLeadingZeros(h1), 62) + 1}. {@link #slot} and {@link #value} unpack it.
+   *
+   * <p>As a key of an exact set it is 64 bits of which 58 + the rank are independent: for n
+   * distinct uids the chance of any collision is at most n²/2⁵⁹ — the {@code exact} counter keeps
+   * {@link #hash} instead.
+   */
+  public static long sketchHash(byte[] bytes, int offset, int length) {
+    long h1 = SKETCH_SEED;
+    long h2 = SKETCH_SEED;
+    int i = offset;
+    int end = offset + length;
+    for (; i + 16 <= end; i += 16) {
+      long k1 = (long) LONG_LE.get(bytes, i);
+      long k2 = (long) LONG_LE.get(bytes, i + 8);
+      h1 ^= mixK1(k1);
+      h1 = Long.rotateLeft(h1, 27);
+      h1 += h2;
+      h1 = h1 * 5 + 0x52dce729;
+      h2 ^= mixK2(k2);
+      h2 = Long.rotateLeft(h2, 31);
+      h2 += h1;
+      h2 = h2 * 5 + 0x38495ab5;
+    }
+    int rest = end - i;
+    if (rest > 0) {
+      long k1 = 0;
+      long k2 = 0;
+      for (int j = rest - 1; j >= 8; j--) {
+        k2 = (k2 << 8) | (bytes[i + j] & 0xFFL);
+      }
+      for (int j = Math.min(rest, 8) - 1; j >= 0; j--) {
+        k1 = (k1 << 8) | (bytes[i + j] & 0xFFL);
+      }
+      if (rest > 8) {
+        h2 ^= mixK2(k2);
+      }
+      h1 ^= mixK1(k1);
+    }
+    h1 ^= length;
+    h2 ^= length;
+    h1 += h2;
+    h2 += h1;
+    h1 = fmix64(h1);
+    h2 = fmix64(h2);
+    h1 += h2;
+    h2 += h1;
+    int lz = Long.numberOfLeadingZeros(h2);
+    long value = (lz > 62 ? 62 : lz) + 1;
+    return (h1 & SLOT_MASK) | (value << SLOT_BITS);
+  }
+
+  /** The slot of a {@link #sketchHash} in a sketch of 2^lgK slots. */
+  public static int slot(long sketchHash, int lgK) {
+    return (int) (sketchHash & ((1L << lgK) - 1));
+  }
+
+  /** The value DataSketches stores for a {@link #sketchHash}: 1..63. */
+  public static int value(long sketchHash) {
+    return (int) (sketchHash >>> SLOT_BITS);
+  }
+
+  /** DataSketches' coupon of a {@link #sketchHash}: its value above the low 26 bits of its slot. */
+  public static int coupon(long sketchHash) {
+    return (value(sketchHash) << 26) | (int) (sketchHash & ((1 << 26) - 1));
+  }
+
+  private static long mixK1(long k1) {
+    k1 *= C1;
+    k1 = Long.rotateLeft(k1, 31);
+    return k1 * C2;
+  }
+
+  private static long mixK2(long k2) {
+    k2 *= C2;
+    k2 = Long.rotateLeft(k2, 33);
+    return k2 * C1;
+  }
+
   private static long mum(long a, long b) {
     return (a * b) ^ Math.multiplyHigh(a, b);
   }

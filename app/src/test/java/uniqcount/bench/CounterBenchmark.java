@@ -38,8 +38,8 @@ public class CounterBenchmark {
   public void setUp() {
     SplittableRandom r = new SplittableRandom(1);
     for (int i = 0; i < UPDATES; i++) {
-      hashes[i] = r.nextInt(100_000) * 0x9E3779B97F4A7C15L ^ 0x5DEECE66DL;
-      hashes[i] = mix(hashes[i]);
+      byte[] uid = ("user-" + r.nextInt(100_000)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      hashes[i] = uniqcount.frame.UidHash.sketchHash(uid, 0, uid.length); // what an hll job's decoder gives
     }
   }
 

@@ -325,13 +325,13 @@ class StateCodecTest {
     Windows.WindowImage dense = w.windows().stream()
         .filter(i -> i.counter().form() == uniqcount.count.CounterImage.Form.DENSE_HLL).findFirst().orElseThrow();
     byte[] registers = dense.counter().registers().clone();
-    registers[3] = 62; // a rank of 62 cannot happen with 60 bits left
+    registers[3] = 64; // DataSketches' values end at 63 (62 leading zeros at most, plus one)
     Windows.State bad = new Windows.State(w.granularities(), w.releasedEndSec(), List.of(new Windows.WindowImage(
         dense.granularity(), dense.startSec(), dense.endSec(), dense.frames(),
         uniqcount.count.CounterImage.dense(4, registers))));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Windows(ALL, UTC, spec, EventTimePolicy.defaults()).restore(bad, spec));
-    assertTrue(e.getMessage().contains("a register of 62"), e.getMessage());
+    assertTrue(e.getMessage().contains("a register of 64"), e.getMessage());
     Windows.State unsorted = new Windows.State(w.granularities(), w.releasedEndSec(), List.of(new Windows.WindowImage(
         dense.granularity(), dense.startSec(), dense.endSec(), 2, uniqcount.count.CounterImage.sparse(4, new long[] {5, 3}))));
     assertThrows(IllegalArgumentException.class, () -> new Windows(ALL, UTC, spec, EventTimePolicy.defaults()).restore(unsorted, spec));
