@@ -49,6 +49,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     cl.addSubcommand("demo", new DemoCommand(io));
     cl.addSubcommand("bench", new BenchCommand(io));
     cl.addSubcommand("serve", new ServeCommand(io));
+    cl.addSubcommand("query", new QueryCommand(io));
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
     cl.setParameterExceptionHandler(
@@ -98,7 +99,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() {
-    io.err().println("uniqcount: give a command: count, generate, demo or serve (see 'uniqcount --help')");
+    io.err().println("uniqcount: give a command: count, serve, query, generate, demo or bench (see 'uniqcount --help')");
     return EXIT_USAGE;
   }
 

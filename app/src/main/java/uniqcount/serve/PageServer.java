@@ -130,6 +130,9 @@ public final class PageServer implements AutoCloseable {
         case "/api/events":
           events(ex);
           return;
+        case "/api/uniques":
+          uniques(ex);
+          return;
         case "/healthz":
           send(ex, 200, "text/plain; charset=utf-8", "ok\n");
           return;
@@ -162,6 +165,31 @@ public final class PageServer implements AutoCloseable {
     }
     ex.getResponseHeaders().set("Cache-Control", "no-store");
     send(ex, 200, "application/json", store.toJson(q) + "\n");
+  }
+
+  /** {@code /api/uniques?from=…&to=…}: distinct users in any minute-aligned range held ({@link RangeQuery}). */
+  private void uniques(HttpExchange ex) throws IOException {
+    String from = null;
+    String to = null;
+    String raw = ex.getRequestURI().getRawQuery();
+    for (String pair : raw == null ? new String[0] : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      if (name.equals("from")) {
+        from = value;
+      } else if (name.equals("to")) {
+        to = value;
+      }
+    }
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    try {
+      send(ex, 200, "application/json", store.uniques(from, to) + "\n");
+    } catch (RangeQuery.Refused e) {
+      StringBuilder sb = new StringBuilder("{\"error\":");
+      Json.string(sb, e.getMessage());
+      send(ex, 400, "application/json", sb.append("}\n").toString());
+    }
   }
 
   /** The query of {@code /api/windows}: {@code window}, {@code hours}, {@code limit}; anything else is refused. */

@@ -40,6 +40,8 @@ final class ResultJson {
     static final String KEY_MISMATCH = "key_mismatch";
     /** An empty line or a record without a value (a tombstone). */
     static final String EMPTY = "empty";
+    /** A {@code sketch} field that is not base64 of a DataSketches HLL image, or not of an hll record. */
+    static final String BAD_SKETCH = "bad_sketch";
 
     private final String reason;
 
@@ -112,11 +114,31 @@ final class ResultJson {
         throw new Foreign(Foreign.BAD_VALUE, "rse " + rse + " is not between 0 and 1");
       }
     }
-    WindowResult r = new WindowResult(window, start, end, uniques, frames, status, (int) revision, counter, rse);
+    byte[] sketch = null;
+    if (fields.containsKey("sketch") && fields.get("sketch") != NULL) {
+      sketch = sketch(string(fields, "sketch"));
+    }
+    WindowResult r = new WindowResult(window, start, end, uniques, frames, status, (int) revision, counter, rse, sketch);
     if (key != null && !key.equals(r.key()) && !key.equals(window + "/" + startText)) {
       throw new Foreign(Foreign.KEY_MISMATCH, "key " + quote(key) + " is not " + quote(r.key()));
     }
     return r;
+  }
+
+  /** The bytes of a sketch field, checked to be a DataSketches HLL image. */
+  private static byte[] sketch(String base64) throws Foreign {
+    byte[] bytes;
+    try {
+      bytes = java.util.Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw new Foreign(Foreign.BAD_SKETCH, "\"sketch\" is not base64");
+    }
+    try {
+      org.apache.datasketches.hll.HllSketch.heapify(bytes);
+    } catch (RuntimeException e) {
+      throw new Foreign(Foreign.BAD_SKETCH, "\"sketch\" is not a DataSketches HLL image (" + e.getClass().getSimpleName() + ")");
+    }
+    return bytes;
   }
 
   /** At most 60 characters of {@code v}, in quotes, for a detail message. */

@@ -36,6 +36,7 @@ public final class ResultStore {
   private boolean closed;
   private String pageJson;
   private long pageVersion = -1;
+  private boolean unbounded;
 
   /** A store that time-stamps changes with the wall clock. */
   public ResultStore() {
@@ -48,6 +49,22 @@ public final class ResultStore {
     for (String k : KINDS) {
       byKind.put(k, new TreeMap<>());
     }
+  }
+
+  /** Keeps every window it is given (the offline {@code query} over a whole results file); returns this. */
+  public synchronized ResultStore unbounded() {
+    unbounded = true;
+    return this;
+  }
+
+  /**
+   * Distinct users in {@code [from, to)} from the windows held ({@link RangeQuery}), as one JSON
+   * object.
+   *
+   * @throws RangeQuery.Refused when the range is malformed, reversed, in the future or not held
+   */
+  public synchronized String uniques(String from, String to) throws RangeQuery.Refused {
+    return RangeQuery.answer(byKind, from, to, wallMillis.getAsLong() / 1000);
   }
 
   /** Most windows of kind {@code kind} held at once. */
@@ -106,7 +123,7 @@ public final class ResultStore {
       stale++;
       return Outcome.STALE;
     }
-    int capacity = capacity(r.window());
+    int capacity = unbounded ? Integer.MAX_VALUE : capacity(r.window());
     if (held == null && windows.size() >= capacity && r.startSec() < windows.firstKey()) {
       tooOld++;
       return Outcome.TOO_OLD;

@@ -8,7 +8,13 @@ import java.time.Instant;
  */
 record WindowResult(
     String window, long startSec, long endSec, long uniques, long frames, String status, int revision, String counter,
-    double rse) {
+    double rse, byte[] sketch) {
+
+  /** A record without a sketch. */
+  WindowResult(String window, long startSec, long endSec, long uniques, long frames, String status, int revision,
+      String counter, double rse) {
+    this(window, startSec, endSec, uniques, frames, status, revision, counter, rse, null);
+  }
 
   /** The key of the result topic: {@code window/start}, e.g. {@code minute/2016-07-11T13:39:00Z}. */
   String key() {
