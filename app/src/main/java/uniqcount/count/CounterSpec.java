@@ -67,7 +67,6 @@ public final class CounterSpec {
     return precision;
   }
 
-  /** A new, empty counter. */
   /**
    * Whether its counters take Apache DataSketches' packed HLL hash ({@code UidHash.sketchHash}:
    * slot bits low, the register value in the top six bits) — the {@code hll} counter, so that its
@@ -78,6 +77,7 @@ public final class CounterSpec {
     return kind == Kind.HLL;
   }
 
+  /** A new, empty counter. */
   public DistinctCounter newCounter() {
     return kind == Kind.EXACT ? new ExactCounter() : new SparseHll(precision);
   }

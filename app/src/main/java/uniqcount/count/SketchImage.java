@@ -16,8 +16,9 @@ import org.apache.datasketches.memory.Memory;
  *       LIST of its coupons (up to 7) or a compact SET.
  *   <li>A dense counter is the HLL_8 array: 40 bytes of preamble, then one byte per slot. It is
  *       marked out of order (a union of partitions, as a DataSketches union result is: the
- *       composite estimator applies) and asks the reader to rebuild its kxq and cur-min fields
- *       from the registers (as a union's unfinished image does).
+ *       composite estimator applies), with the kxq sums, cur-min and its count computed from the
+ *       registers as DataSketches computes them — byte for byte what DataSketches writes for the
+ *       same sketch, so readers that do not rebuild them (datasketches-cpp, Python) read it too.
  * </ul>
  *
  * <p>The layout is DataSketches' {@code PreambleUtil}; the tests check every form against
@@ -102,17 +103,95 @@ public final class SketchImage {
 
   /** An HLL_8 image of these registers (one byte per slot, DataSketches' values). */
   static byte[] hll8(int lgK, byte[] registers) {
+    // what DataSketches' Union.checkRebuildCurMinNumKxQ derives from the registers, in its order
+    int curMin = 64;
+    int numAtCurMin = 0;
+    double kxq0 = 1 << lgK;
+    double kxq1 = 0;
+    for (byte r : registers) {
+      int v = r;
+      if (v > 0) {
+        if (v < 32) {
+          kxq0 += Math.scalb(1.0, -v) - 1.0;
+        } else {
+          kxq1 += Math.scalb(1.0, -v) - 1.0;
+        }
+      }
+      if (v < curMin) {
+        curMin = v;
+        numAtCurMin = 1;
+      } else if (v == curMin) {
+        numAtCurMin++;
+      }
+    }
     ByteBuffer b = ByteBuffer.allocate(HLL_START + registers.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put(0, (byte) HLL_PREINTS);
     b.put(1, (byte) SER_VER);
     b.put(2, (byte) FAMILY_HLL);
     b.put(3, (byte) lgK);
-    b.put(5, (byte) (COMPACT_FLAG | OUT_OF_ORDER_FLAG | REBUILD_FLAG));
+    b.put(5, (byte) OUT_OF_ORDER_FLAG); // HLL_8 images are the same compact or not: DataSketches leaves the flag off
+    b.put(6, (byte) curMin);
     b.put(7, (byte) (MODE_HLL | TYPE_HLL_8 << 2));
-    // hip accumulator, kxq0, kxq1, cur-min count, aux count: zero (rebuilt; HIP unused out of order)
+    b.putDouble(8, 0.0); // the HIP accumulator: unused out of order
+    b.putDouble(16, kxq0);
+    b.putDouble(24, kxq1);
+    b.putInt(32, numAtCurMin);
+    b.putInt(36, 0); // no aux entries in HLL_8
     b.position(HLL_START);
     b.put(registers);
     return b.array();
+  }
+
+  /**
+   * Checks that {@code bytes} is a compact DataSketches HLL image a reader can take without
+   * surprises: serial version 1, family 7, lgK 4..21, the preamble its mode needs, and exactly
+   * the length its mode and counts say (so a damaged field cannot make a reader allocate
+   * gigabytes or fail later in a union).
+   *
+   * @return null if it is, else what is wrong
+   */
+  public static String problem(byte[] bytes) {
+    if (bytes.length < 8) {
+      return bytes.length + " bytes, fewer than a preamble";
+    }
+    int preInts = bytes[0] & 0x3F;
+    int lgK = bytes[3] & 0xFF;
+    int mode = bytes[7] & 3;
+    if ((bytes[1] & 0xFF) != SER_VER || (bytes[2] & 0xFF) != FAMILY_HLL) {
+      return "not a DataSketches HLL image (serial version " + (bytes[1] & 0xFF) + ", family " + (bytes[2] & 0xFF) + ")";
+    }
+    if (lgK < 4 || lgK > 21) {
+      return "lgK " + lgK + " is outside 4..21";
+    }
+    boolean compact = (bytes[5] & COMPACT_FLAG) != 0;
+    int lgArr = bytes[4] & 0xFF;
+    if (!compact && mode != MODE_HLL && (lgArr < 3 || lgArr > 26)) {
+      return "a coupon array of 2^" + lgArr + " ints";
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    long want;
+    switch (mode) {
+      case MODE_LIST:
+        want = preInts != LIST_PREINTS ? -1 : LIST_START + 4L * (compact ? bytes[6] & 0xFF : 1L << lgArr);
+        break;
+      case MODE_SET:
+        want = preInts != SET_PREINTS || bytes.length < SET_START ? -1
+            : SET_START + 4L * (compact ? b.getInt(8) & 0xFFFFFFFFL : 1L << lgArr);
+        break;
+      case MODE_HLL:
+        int type = (bytes[7] >> 2) & 3;
+        want = preInts == HLL_PREINTS && type == TYPE_HLL_8 ? HLL_START + (1L << lgK) : -1;
+        break;
+      default:
+        want = -1;
+    }
+    if (want < 0) {
+      return "a preamble that does not fit its mode (" + mode + ", " + preInts + " ints)";
+    }
+    if (bytes.length != want) {
+      return bytes.length + " bytes where its preamble says " + want;
+    }
+    return null;
   }
 
   /** DataSketches' estimate of these registers: its composite estimator, as for a union. */

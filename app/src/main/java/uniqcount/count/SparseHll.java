@@ -30,8 +30,10 @@ final class SparseHll implements DistinctCounter {
    * The most values a sparse counter of this precision holds before it becomes dense: as many
    * as DataSketches keeps as coupons before its sketch becomes HLL (3/32 of 2^p from p = 8; 7
    * below), so both change form at the same count and a published sketch is in the same form
-   * as DataSketches' own (unless two of those uids share a coupon: about one window in 4,000 at
-   * p = 14, and then only the form differs, not the registers).
+   * as DataSketches' own — unless two of its uids share a coupon (at p = 14 about one window in
+   * 170 of those near the limit), and then only in a narrow band just above the limit, and only
+   * the form differs, not the registers. At the limit the set takes up to twice the dense bytes
+   * (load at most one half).
    */
   static int limit(int precision) {
     return SketchImage.couponLimit(precision);

@@ -346,13 +346,23 @@ public final class Emitter {
    * whole current state again.
    */
   public List<ResultRecord> republish() {
+    // with sketches, each record gets its window's sketch again from the counters still held (a
+    // compacted results topic keeps the republished record, which must not lose it)
+    Map<Granularity, Map<Long, DistinctCounter>> held = new EnumMap<>(Granularity.class);
+    if (sketches) {
+      partitions = contributors.get();
+      forEachWindow(List.of(), w -> held.computeIfAbsent(w.granularity(), x -> new HashMap<>())
+          .merge(w.startSec(), w.counter().copy(), DistinctCounter::merge));
+    }
     List<ResultRecord> out = new ArrayList<>();
     for (Granularity g : Granularity.values()) {
       for (Map.Entry<Long, Emitted> e : new TreeMap<>(emitted.get(g)).entrySet()) {
         Emitted x = e.getValue();
         if (x.revision > 0) {
+          DistinctCounter c = held.getOrDefault(g, Map.of()).get(e.getKey());
+          String sketch = c == null ? null : java.util.Base64.getEncoder().encodeToString(SketchImage.of(c.image()));
           out.add(new ResultRecord(g.label(), e.getKey(), x.endSec, x.uniques, x.frames, x.status, x.revision - 1,
-              spec.kind().label(), x.rse));
+              spec.kind().label(), x.rse, sketch));
         }
       }
     }

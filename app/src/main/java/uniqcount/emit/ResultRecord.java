@@ -89,12 +89,12 @@ public final class ResultRecord {
     return frames;
   }
 
-  /** Status. */
   /** Base64 of the window's compact DataSketches HLL image, or null. */
   public String sketch() {
     return sketch;
   }
 
+  /** Status. */
   public Status status() {
     return status;
   }

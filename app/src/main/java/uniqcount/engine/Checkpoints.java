@@ -162,7 +162,10 @@ final class Checkpoints {
       if (x != null && x.equals(y)) {
         continue;
       }
-      if (x == null) {
+      if (k.equals("hash") && x == null && "hll".equals(a.get("--counter"))) {
+        out.add(0, "the state was made before hll counters took DataSketches' hash (uniqcount 0.1 before issue 15), so"
+            + " its registers cannot be continued: start it over");
+      } else if (x == null) {
         out.add(k + " is new (" + shorten(y) + ")");
       } else if (y == null) {
         out.add(k + " is gone (was " + shorten(x) + ")");

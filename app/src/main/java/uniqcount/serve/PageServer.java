@@ -172,17 +172,23 @@ public final class PageServer implements AutoCloseable {
     String from = null;
     String to = null;
     String raw = ex.getRequestURI().getRawQuery();
-    for (String pair : raw == null ? new String[0] : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      if (name.equals("from")) {
-        from = value;
-      } else if (name.equals("to")) {
-        to = value;
-      }
-    }
     ex.getResponseHeaders().set("Cache-Control", "no-store");
+    try {
+      for (String pair : raw == null ? new String[0] : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        // an instant never holds a space: a '+' of an offset (+02:00) stays a '+'
+        String name = URLDecoder.decode((eq < 0 ? pair : pair.substring(0, eq)).replace("+", "%2B"), StandardCharsets.UTF_8);
+        String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+        if (name.equals("from")) {
+          from = value;
+        } else if (name.equals("to")) {
+          to = value;
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, "application/json", "{\"error\":\"the query string is not URL-encoded\"}\n");
+      return;
+    }
     try {
       send(ex, 200, "application/json", store.uniques(from, to) + "\n");
     } catch (RangeQuery.Refused e) {

@@ -116,6 +116,9 @@ final class ResultJson {
     }
     byte[] sketch = null;
     if (fields.containsKey("sketch") && fields.get("sketch") != NULL) {
+      if ("exact".equals(counter)) {
+        throw new Foreign(Foreign.BAD_SKETCH, "an exact record with a \"sketch\"");
+      }
       sketch = sketch(string(fields, "sketch"));
     }
     WindowResult r = new WindowResult(window, start, end, uniques, frames, status, (int) revision, counter, rse, sketch);
@@ -132,6 +135,10 @@ final class ResultJson {
       bytes = java.util.Base64.getDecoder().decode(base64);
     } catch (IllegalArgumentException e) {
       throw new Foreign(Foreign.BAD_SKETCH, "\"sketch\" is not base64");
+    }
+    String problem = uniqcount.count.SketchImage.problem(bytes);
+    if (problem != null) {
+      throw new Foreign(Foreign.BAD_SKETCH, "\"sketch\" is not a DataSketches HLL image: " + problem);
     }
     try {
       org.apache.datasketches.hll.HllSketch.heapify(bytes);

@@ -63,8 +63,12 @@ public final class ResultStore {
    *
    * @throws RangeQuery.Refused when the range is malformed, reversed, in the future or not held
    */
-  public synchronized String uniques(String from, String to) throws RangeQuery.Refused {
-    return RangeQuery.answer(byKind, from, to, wallMillis.getAsLong() / 1000);
+  public String uniques(String from, String to) throws RangeQuery.Refused {
+    RangeQuery.Plan plan;
+    synchronized (this) {
+      plan = RangeQuery.plan(byKind, from, to, wallMillis.getAsLong() / 1000);
+    }
+    return RangeQuery.answer(plan); // the union outside the lock: ingestion goes on meanwhile
   }
 
   /** Most windows of kind {@code kind} held at once. */

@@ -172,13 +172,26 @@ class RangeQueryTest {
         + "\"frames\":1,\"status\":\"update\",\"revision\":99,\"counter\":\"hll\",\"rse\":0,\"sketch\":\"!!not base64\"}");
     lines.add("{\"window\":\"minute\",\"start\":\"2016-07-01T00:01:00Z\",\"end\":\"2016-07-01T00:02:00Z\",\"uniques\":1,"
         + "\"frames\":1,\"status\":\"update\",\"revision\":99,\"counter\":\"hll\",\"rse\":0,\"sketch\":\"AAAA\"}");
+    // headers that would make a reader fail in a union (lgK 22) or allocate a gigabyte (lgK 30)
+    byte[] list22 = {2, 1, 7, 22, 3, 8, 0, 8};
+    byte[] hll30 = new byte[40];
+    hll30[0] = 10;
+    hll30[1] = 1;
+    hll30[2] = 7;
+    hll30[3] = 30;
+    hll30[7] = 10;
+    for (byte[] header : new byte[][] {list22, hll30}) {
+      lines.add("{\"window\":\"minute\",\"start\":\"2016-07-01T00:02:00Z\",\"end\":\"2016-07-01T00:03:00Z\",\"uniques\":1,"
+          + "\"frames\":1,\"status\":\"update\",\"revision\":99,\"counter\":\"hll\",\"rse\":0,\"sketch\":\""
+          + java.util.Base64.getEncoder().encodeToString(header) + "\"}");
+    }
     Files.write(mixed, lines);
     long from = START + 3_600;
     long to = START + 5 * 3_600 + 7 * 60;
     Cli.Run r = Cli.run("query", "-i", mixed.toString(), "--from", Instant.ofEpochSecond(from).toString(), "--to",
         Instant.ofEpochSecond(to).toString());
     assertEquals(0, r.exit, r.err);
-    assertEquals("uniqcount: skipped records that are not results: {bad_sketch=2}\n", r.err);
+    assertEquals("uniqcount: skipped records that are not results: {bad_sketch=4}\n", r.err);
     JsonNode offline = JSON.readTree(r.out);
     try (ServeRun serve = new ServeRun("--input", mixed.toString(), "--http-port", "0")) {
       serve.awaitJson("/api/windows", j -> j.get("stats").get("read").asLong() >= lines.size());
