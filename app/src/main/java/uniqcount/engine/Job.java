@@ -125,28 +125,15 @@ public final class Job {
    */
   public JobStatus status() {
     List<Worker> ws = workers;
-    long frames = 0;
-    long accepted = 0;
-    long bytes = 0;
-    long decodeNanos = 0;
-    long busyNanos = 0;
-    long[] rejected = new long[uniqcount.frame.Reject.count()];
-    if (ws != null) {
-      for (Worker w : ws) {
-        Worker.WorkerStats st = w.stats();
-        frames += st.get(Worker.WorkerStats.FRAMES);
-        accepted += st.get(Worker.WorkerStats.ACCEPTED);
-        bytes += st.get(Worker.WorkerStats.BYTES);
-        decodeNanos += st.get(Worker.WorkerStats.DECODE_NANOS);
-        busyNanos += st.get(Worker.WorkerStats.BUSY_NANOS);
-        for (int i = 0; i < rejected.length; i++) {
-          rejected[i] += st.get(Worker.WorkerStats.REJECTS + i);
-        }
-      }
-    }
+    long[] total = Worker.WorkerStats.sum(ws == null ? List.of() : ws);
+    long frames = total[Worker.WorkerStats.FRAMES];
+    long accepted = total[Worker.WorkerStats.ACCEPTED];
+    long bytes = total[Worker.WorkerStats.BYTES];
+    long decodeNanos = total[Worker.WorkerStats.DECODE_NANOS];
+    long busyNanos = total[Worker.WorkerStats.BUSY_NANOS];
     Map<String, Long> reasons = new java.util.LinkedHashMap<>();
-    for (int i = 0; i < rejected.length; i++) {
-      reasons.put(uniqcount.frame.Reject.of(i).label(), rejected[i]);
+    for (int i = 0; i < uniqcount.frame.Reject.count(); i++) {
+      reasons.put(uniqcount.frame.Reject.of(i).label(), total[Worker.WorkerStats.REJECTS + i]);
     }
     Map<String, Long> results = new java.util.LinkedHashMap<>();
     CountingSink counted = published;

@@ -72,25 +72,16 @@ final class Stats {
   }
 
   String line() {
-    long frames = 0;
-    long accepted = 0;
-    long bytes = 0;
-    long decodeNanos = 0;
-    long busyNanos = 0;
     long implausible = 0;
     long lateDropped = 0;
     long[] rejected = new long[Reject.count()];
-    for (Worker w : workers) {
-      Worker.WorkerStats st = w.stats();
-      frames += st.get(Worker.WorkerStats.FRAMES);
-      accepted += st.get(Worker.WorkerStats.ACCEPTED);
-      bytes += st.get(Worker.WorkerStats.BYTES);
-      decodeNanos += st.get(Worker.WorkerStats.DECODE_NANOS);
-      busyNanos += st.get(Worker.WorkerStats.BUSY_NANOS);
-      for (int i = 0; i < rejected.length; i++) {
-        rejected[i] += st.get(Worker.WorkerStats.REJECTS + i);
-      }
-    }
+    long[] total = Worker.WorkerStats.sum(workers);
+    long frames = total[Worker.WorkerStats.FRAMES];
+    long accepted = total[Worker.WorkerStats.ACCEPTED];
+    long bytes = total[Worker.WorkerStats.BYTES];
+    long decodeNanos = total[Worker.WorkerStats.DECODE_NANOS];
+    long busyNanos = total[Worker.WorkerStats.BUSY_NANOS];
+    System.arraycopy(total, Worker.WorkerStats.REJECTS, rejected, 0, rejected.length);
     for (Partition p : partitions) {
       implausible += p.implausible();
       lateDropped += p.lateDropped();

@@ -3,6 +3,7 @@ package uniqcount.engine;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import uniqcount.frame.FrameDecoder;
 import uniqcount.frame.Reject;
@@ -149,6 +150,18 @@ final class Worker {
 
     private void bump(int index, long delta) {
       values.lazySet(index, values.get(index) + delta);
+    }
+
+    /** Every counter summed over {@code workers} (indexed like {@link #get}); any thread. */
+    static long[] sum(List<Worker> workers) {
+      long[] total = new long[SIZE];
+      for (Worker w : workers) {
+        WorkerStats st = w.stats();
+        for (int i = 0; i < SIZE; i++) {
+          total[i] += st.get(i);
+        }
+      }
+      return total;
     }
 
     long get(int index) {
