@@ -169,7 +169,7 @@ public final class Emitter {
         Publish p = window.getValue();
         Emitted e = emitted.get(g).computeIfAbsent(window.getKey(), k -> new Emitted());
         long uniques = p.counter.estimate();
-        String sketch = sketches ? java.util.Base64.getEncoder().encodeToString(SketchImage.of(p.counter.image())) : null;
+        String sketch = sketches ? sketchOf(p.counter) : null;
         out.add(new ResultRecord(g.label(), window.getKey(), p.endSec, uniques, p.frames, p.status,
             e.revision++, spec.kind().label(), p.counter.relativeStandardError(), sketch));
         e.frames = p.frames;
@@ -360,13 +360,18 @@ public final class Emitter {
         Emitted x = e.getValue();
         if (x.revision > 0) {
           DistinctCounter c = held.getOrDefault(g, Map.of()).get(e.getKey());
-          String sketch = c == null ? null : java.util.Base64.getEncoder().encodeToString(SketchImage.of(c.image()));
+          String sketch = c == null ? null : sketchOf(c);
           out.add(new ResultRecord(g.label(), e.getKey(), x.endSec, x.uniques, x.frames, x.status, x.revision - 1,
               spec.kind().label(), x.rse, sketch));
         }
       }
     }
     return out;
+  }
+
+  /** A record's {@code sketch}: base64 of the counter's compact DataSketches image. */
+  private static String sketchOf(DistinctCounter counter) {
+    return java.util.Base64.getEncoder().encodeToString(SketchImage.of(counter.image()));
   }
 
   /** What was last published for a window. */

@@ -32,6 +32,8 @@ final class FileIngest implements Ingest {
   /** Bytes read from the inputs as stored (progress). */
   private final AtomicLong rawRead = new AtomicLong();
   private volatile long totalBytes = -1;
+  /** Each input's size as stored (-1: not known). */
+  private long[] sizes;
   private final List<Thread> threads = new ArrayList<>();
   private final Chunk endOfInput = new Chunk(1);
   private List<String> inputs;
@@ -50,7 +52,13 @@ final class FileIngest implements Ingest {
     JobConfig.Counting c = job.config().counting();
     chunks = chunkCount(c.threads(), c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     inputs = Inputs.resolve(specs);
-    totalBytes = Inputs.totalBytes(inputs);
+    sizes = new long[inputs.size()];
+    long total = 0;
+    for (int i = 0; i < sizes.length; i++) {
+      sizes[i] = Inputs.size(inputs.get(i));
+      total = total < 0 || sizes[i] < 0 ? -1 : total + sizes[i];
+    }
+    totalBytes = total;
     return inputs.size();
   }
 
@@ -132,7 +140,7 @@ final class FileIngest implements Ingest {
     try {
       for (int partition = 0; partition < inputs.size(); partition++) {
         if (job.partitions().get(partition).finished()) {
-          rawRead.addAndGet(Math.max(0, Inputs.totalBytes(List.of(inputs.get(partition))))); // done before the restart
+          rawRead.addAndGet(Math.max(0, sizes[partition])); // done before the restart
           continue; // counted before the restart
         }
         try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {

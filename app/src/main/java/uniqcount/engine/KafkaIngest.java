@@ -312,18 +312,18 @@ final class KafkaIngest implements Ingest {
     Map<Integer, Long> ends = endsAtStart;
     for (Task t : tasks) {
       live &= t.member.joined(); // before it joined, a member has not seen what it will catch up on
-      Map<Integer, long[]> positions = t.member.positions();
+      Map<Integer, GroupMember.Position> positions = t.member.positions();
       for (Map.Entry<Integer, Owned> e : t.owned.entrySet()) {
-        long[] at = positions.get(e.getKey());
-        counted.add(new Counted(e.getKey(), e.getValue().partition, at == null ? -1 : at[1]));
+        GroupMember.Position at = positions.get(e.getKey());
+        counted.add(new Counted(e.getKey(), e.getValue().partition, at == null ? -1 : at.lag()));
         Long end = ends.get(e.getKey());
         if (at == null || end == null) {
           live = false;
           continue;
         }
-        total += Math.max(0, end - at[2]);
-        done += Math.max(0, Math.min(at[0], end) - at[2]);
-        live &= at[0] >= end;
+        total += Math.max(0, end - at.first());
+        done += Math.max(0, Math.min(at.next(), end) - at.first());
+        live &= at.next() >= end;
       }
       long[] c = t.member.commitCounts();
       commits += c[0];

@@ -54,7 +54,7 @@ public final class UidHash {
    * The hash Apache DataSketches' HLL sketches use, packed into one long: MurmurHash3_x64_128
    * with seed 9001 over the uid's bytes gives h0 and h1; the low {@link #SLOT_BITS} bits of h0
    * (a sketch's slot is its low lgK bits) and, above them, the value DataSketches stores in that
-   * slot: {@code min(numberOfLeadingZeros(h1), 62) + 1}. {@link #slot} and {@link #value} unpack it.
+   * slot: {@code min(numberOfLeadingZeros(h1), 62) + 1} (the {@code hll} counter unpacks it).
    *
    * <p>As a key of an exact set it is 64 bits of which 58 + the rank are independent: for n
    * distinct uids the chance of any collision is at most n²/2⁵⁹ — the {@code exact} counter keeps
@@ -105,19 +105,9 @@ public final class UidHash {
     return (h1 & SLOT_MASK) | (value << SLOT_BITS);
   }
 
-  /** The slot of a {@link #sketchHash} in a sketch of 2^lgK slots. */
-  public static int slot(long sketchHash, int lgK) {
-    return (int) (sketchHash & ((1L << lgK) - 1));
-  }
-
-  /** The value DataSketches stores for a {@link #sketchHash}: 1..63. */
-  public static int value(long sketchHash) {
-    return (int) (sketchHash >>> SLOT_BITS);
-  }
-
   /** DataSketches' coupon of a {@link #sketchHash}: its value above the low 26 bits of its slot. */
   public static int coupon(long sketchHash) {
-    return (value(sketchHash) << 26) | (int) (sketchHash & ((1 << 26) - 1));
+    return (int) (sketchHash >>> SLOT_BITS) << 26 | (int) (sketchHash & ((1 << 26) - 1));
   }
 
   private static long mixK1(long k1) {

@@ -95,8 +95,8 @@ public final class GroupMember {
   private volatile long fenced;
   private volatile long lastCommitNanos = -1;
   private volatile long lastCommitDurationNanos;
-  /** Per owned partition: {position, lag (-1 unknown), first position seen}; sampled on this member's thread. */
-  private volatile Map<Integer, long[]> positions = Map.of();
+  /** Per owned partition, sampled on this member's thread. */
+  private volatile Map<Integer, Position> positions = Map.of();
   private long lastSampleNanos;
   /** Set by the rebalance listener: sample at the next poll. */
   private boolean assignmentChanged = true;
@@ -380,8 +380,8 @@ public final class GroupMember {
     }
     lastSampleNanos = nanos;
     assignmentChanged = false;
-    Map<Integer, long[]> before = positions;
-    Map<Integer, long[]> now = new HashMap<>();
+    Map<Integer, Position> before = positions;
+    Map<Integer, Position> now = new HashMap<>();
     for (int p : owned) {
       TopicPartition tp = new TopicPartition(topic, p);
       long position;
@@ -390,18 +390,23 @@ public final class GroupMember {
       } catch (RuntimeException e) {
         continue; // not known yet (being restored or reset)
       }
-      long[] was = before.get(p);
-      long lag = consumer.currentLag(tp).orElse(-1);
-      now.put(p, new long[] {position, lag, was == null ? position : was[2]});
+      Position was = before.get(p);
+      now.put(p, new Position(position, consumer.currentLag(tp).orElse(-1), was == null ? position : was.first()));
     }
     positions = now;
   }
 
   /**
-   * Per partition this member owns: {next offset, records behind the end as last fetched (-1 when
-   * not known yet), the next offset when this member first saw it}. Any thread.
+   * Where an owned partition stands.
+   *
+   * @param next the next offset to read
+   * @param lag records behind the partition's end as last fetched, or -1 when not known yet
+   * @param first the next offset when this member first saw the partition
    */
-  public Map<Integer, long[]> positions() {
+  public record Position(long next, long lag, long first) {}
+
+  /** Per partition this member owns, where it stands. Any thread. */
+  public Map<Integer, Position> positions() {
     return positions;
   }
 

@@ -78,14 +78,9 @@ public final class KafkaAdmin implements AutoCloseable {
    * empty map when the cluster does not answer in time (progress is then not known).
    */
   public Map<Integer, Long> endOffsets(String topic, int partitions) {
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> query = new java.util.HashMap<>();
-    for (int p = 0; p < partitions; p++) {
-      query.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
-    }
     Map<Integer, Long> out = new java.util.HashMap<>();
     try {
-      admin.listOffsets(query).all().get(timeoutMillis, TimeUnit.MILLISECONDS)
-          .forEach((tp, info) -> out.put(tp.partition(), info.offset()));
+      latestOffsets(topic, partitions).forEach((tp, info) -> out.put(tp.partition(), info.offset()));
     } catch (ExecutionException | TimeoutException e) {
       return Map.of();
     } catch (InterruptedException e) {
@@ -93,6 +88,16 @@ public final class KafkaAdmin implements AutoCloseable {
       return Map.of();
     }
     return out;
+  }
+
+  /** The latest offset of partitions 0..n-1 of a topic, within the timeout. */
+  private Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo>
+      latestOffsets(String topic, int n) throws ExecutionException, TimeoutException, InterruptedException {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> query = new java.util.HashMap<>();
+    for (int p = 0; p < n; p++) {
+      query.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    return admin.listOffsets(query).all().get(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -106,11 +111,7 @@ public final class KafkaAdmin implements AutoCloseable {
       try {
         int n = admin.describeTopics(List.of(topic)).allTopicNames().get(timeoutMillis, TimeUnit.MILLISECONDS)
             .get(topic).partitions().size();
-        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> query = new java.util.HashMap<>();
-        for (int p = 0; p < n; p++) {
-          query.put(new org.apache.kafka.common.TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
-        }
-        admin.listOffsets(query).all().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        latestOffsets(topic, n);
         return;
       } catch (ExecutionException e) {
         if (System.nanoTime() > deadline) {

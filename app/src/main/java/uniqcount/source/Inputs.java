@@ -130,24 +130,14 @@ public final class Inputs {
     }
   }
 
-  /**
-   * The bytes of the inputs as stored, for progress: -1 if one of them has no known size (stdin, a
-   * pipe).
-   */
-  public static long totalBytes(List<String> inputs) {
-    long total = 0;
-    for (String input : inputs) {
-      try {
-        Path p = Paths.get(input);
-        if (input.equals(STDIN) || !Files.isRegularFile(p)) {
-          return -1;
-        }
-        total += Files.size(p);
-      } catch (IOException | RuntimeException e) {
-        return -1;
-      }
+  /** The bytes of an input as stored, for progress: -1 if it has no known size (stdin, a pipe). */
+  public static long size(String input) {
+    try {
+      Path p = Paths.get(input);
+      return input.equals(STDIN) || !Files.isRegularFile(p) ? -1 : Files.size(p);
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
-    return total;
   }
 
   /** Adds what is read (64 KiB at a time through the buffer above it) to a counter. */

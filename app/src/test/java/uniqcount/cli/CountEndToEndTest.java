@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
+import uniqcount.reference.GeneratedFrames;
 
 class CountEndToEndTest {
 
@@ -43,12 +43,6 @@ class CountEndToEndTest {
     o.dupProb = 0.02;
     o.dialectProb = 0.1;
     return o;
-  }
-
-  private static byte[] generate(GeneratorOptions o) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(out);
-    return out.toByteArray();
   }
 
   private Path write(String name, byte[] data) throws IOException {
@@ -122,7 +116,7 @@ class CountEndToEndTest {
     String[] starts = {"2019-12-31T23:55:00Z", "2020-02-28T23:58:00Z", "2020-02-29T23:57:00Z", "2020-12-31T23:58:00Z"};
     for (int i = 0; i < starts.length; i++) {
       GeneratorOptions o = segment(starts[i], 1500, 2, 300, 100 + i);
-      byte[] data = generate(o);
+      byte[] data = GeneratedFrames.bytes(o);
       long[] range = trueRange(o);
       reference.range(range[0], range[1]).addLines(data);
       write("seg" + i + (i % 2 == 0 ? ".jsonl.gz" : ".jsonl"), data);
@@ -146,8 +140,8 @@ class CountEndToEndTest {
     ReferenceCounts reference = new ReferenceCounts(zone);
     GeneratorOptions fall = segment("2021-11-07T05:35:00Z", 3000, 1, 500, 7);
     GeneratorOptions spring = segment("2021-03-14T06:40:00Z", 2400, 1, 500, 8);
-    byte[] fallBack = generate(fall);
-    byte[] springForward = generate(spring);
+    byte[] fallBack = GeneratedFrames.bytes(fall);
+    byte[] springForward = GeneratedFrames.bytes(spring);
     reference.range(trueRange(fall)[0], trueRange(fall)[1]).addLines(fallBack);
     reference.range(trueRange(spring)[0], trueRange(spring)[1]).addLines(springForward);
     assertTrue(reference.windows.containsKey("hour/2021-11-07T05:00:00Z"));
@@ -166,7 +160,7 @@ class CountEndToEndTest {
   void hllIsWithinThreeStandardErrorsAndOneOrFourThreadsGiveIdenticalOutput() throws IOException {
     GeneratorOptions o = segment("2016-07-11T13:39:44Z", 120_000, 800, 30_000, 5);
     o.sizeBytes = 300;
-    byte[] data = generate(o);
+    byte[] data = GeneratedFrames.bytes(o);
     Path file = write("big.jsonl", data);
     ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).range(trueRange(o)[0], trueRange(o)[1]).addLines(data);
 
@@ -201,7 +195,7 @@ class CountEndToEndTest {
 
   @Test
   void stdinPlainFileAndGzipGiveTheSameOutput() throws IOException {
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 5000, 20, 1000, 9));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 5000, 20, 1000, 9));
     Path plain = write("f.jsonl", data);
     Path gz = write("f.jsonl.gz", data);
     Path renamed = Files.copy(gz, dir.resolve("gzip-without-extension"));
@@ -223,7 +217,7 @@ class CountEndToEndTest {
   void outputFileAndWindowSubset() throws IOException {
     GeneratorOptions o = segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 10);
     o.bitflipProb = 0;
-    byte[] data = generate(o);
+    byte[] data = GeneratedFrames.bytes(o);
     Path in = write("in.jsonl", data);
     Path out = dir.resolve("out.jsonl");
     Cli.Run r = Cli.run("count", "--input", in.toString(), "--output", out.toString(), "--windows", "hour,day", "--emit", "final", "--stats-interval", "0");
@@ -239,7 +233,7 @@ class CountEndToEndTest {
   void everyScannerAndTrustedInputGiveTheSameCountsOnValidFrames() throws IOException {
     GeneratorOptions o = segment("2016-07-11T13:39:44Z", 20_000, 100, 3000, 12);
     o.badProb = 0; // trusting the input only differs on damaged frames
-    Path file = write("valid.jsonl", generate(o));
+    Path file = write("valid.jsonl", GeneratedFrames.bytes(o));
     Cli.Run exact = Cli.run("count", "--input", file.toString(), "--stats-interval", "0", "--scanner", "exact");
     assertEquals(0, exact.exit, exact.err);
     assertTrue(exact.err.contains("scanner=exact "), exact.err);
@@ -338,7 +332,7 @@ class CountEndToEndTest {
   void missingOrBrokenInputGivesOneClearLineAndExitOne() throws IOException {
     assertOneCleanErrorLine(Cli.run("count", "--input", dir.resolve("nope.jsonl").toString()), 1, "no such file");
     assertOneCleanErrorLine(Cli.run("count", "--input", dir.resolve("*.none").toString()), 1, "no file matches");
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 11));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 11));
     Path gz = write("t.jsonl.gz", data);
     byte[] bytes = Files.readAllBytes(gz);
     Path truncated = Files.write(dir.resolve("truncated.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
@@ -362,7 +356,7 @@ class CountEndToEndTest {
   @Test
   void aFullDiskUnderStdoutOrAnOutputFileEndsTheRunWithOneClearLine() throws IOException {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full (Linux)");
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 13));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 3000, 20, 1000, 13));
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int exit;
     try (java.io.PrintStream full = new java.io.PrintStream(new java.io.FileOutputStream("/dev/full"), false,
@@ -381,8 +375,8 @@ class CountEndToEndTest {
 
   @Test
   void aDamagedGzipMemberAnywhereIsAnInputErrorNotAQuietEnd() throws IOException {
-    byte[] a = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 14));
-    byte[] b = generate(segment("2016-07-12T13:39:44Z", 2000, 20, 500, 15));
+    byte[] a = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 14));
+    byte[] b = GeneratedFrames.bytes(segment("2016-07-12T13:39:44Z", 2000, 20, 500, 15));
     byte[] first = Files.readAllBytes(write("a.gz", a));
     byte[] second = Files.readAllBytes(write("b.gz", b));
     java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
@@ -409,7 +403,7 @@ class CountEndToEndTest {
 
   @Test
   void theMostThreadsAllowedRunWithinTheHeap() throws IOException {
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 16));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 16));
     Cli.Run r = Cli.run(new ByteArrayInputStream(data), "count", "--threads", "256", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     assertTrue(r.err.contains("frames=2000 "), r.err);
@@ -429,7 +423,7 @@ class CountEndToEndTest {
     // a stray file named like a snapshot is not one
     Path ck = Files.createDirectories(dir.resolve("ck"));
     Files.writeString(ck.resolve("snapshot-99999999999999999999.ucp"), "stray");
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 500, 20, 100, 17));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 500, 20, 100, 17));
     Path in = write("in.jsonl", data);
     Cli.Run r = Cli.run("count", "--input", in.toString(), "--checkpoint", ck.toString(), "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
@@ -446,7 +440,7 @@ class CountEndToEndTest {
       return;
     }
     org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
-    byte[] data = generate(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 18));
+    byte[] data = GeneratedFrames.bytes(segment("2016-07-11T13:39:44Z", 2000, 20, 500, 18));
     Thread writer = new Thread(() -> {
       try (OutputStream out = Files.newOutputStream(fifo)) {
         out.write(data);

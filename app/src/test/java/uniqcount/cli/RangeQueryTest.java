@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,9 +17,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.JacksonReference;
+import uniqcount.reference.GeneratedFrames;
 
 /**
  * Any-range queries ({@code uniqcount query}, {@code serve}'s {@code /api/uniques}) over two days
@@ -58,16 +56,10 @@ class RangeQueryTest {
     o.dupProb = 0.01;
     o.dialectProb = 0.05;
     Path frames = dir.resolve("frames.jsonl");
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(bytes);
-    Files.write(frames, bytes.toByteArray());
-    byte[] all = bytes.toByteArray(); // not all of it is UTF-8: the generator writes broken frames too
-    for (int start = 0, i = 0; i < all.length; i++) {
-      if (all[i] != '\n') {
-        continue;
-      }
-      JacksonReference.Fields f = JacksonReference.parse(all, start, i - start);
-      start = i + 1;
+    byte[] all = GeneratedFrames.bytes(o);
+    Files.write(frames, all);
+    for (byte[] line : GeneratedFrames.lines(all)) {
+      JacksonReference.Fields f = JacksonReference.parse(line, 0, line.length);
       if (f != null && f.ts >= START - o.delaySec && f.ts <= START + SECONDS) {
         times.add(new long[] {f.ts});
         uids.add(f.uid);

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -23,13 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
+import uniqcount.reference.GeneratedFrames;
 
 /**
  * The live page in a real browser (Debian's headless chromium through chromedriver): a real
@@ -86,12 +83,6 @@ class ServePageBrowserTest {
     o.dupProb = 0.005;
     o.stringTsProb = 0.05;
     return o;
-  }
-
-  private static byte[] generate(GeneratorOptions o) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(out);
-    return out.toByteArray();
   }
 
   /** What the page shows: {@code key → uniques/frames/status/revision} of every table row and chart point. */
@@ -165,8 +156,8 @@ class ServePageBrowserTest {
     long start = Instant.parse("2016-07-11T13:31:10Z").getEpochSecond();
     GeneratorOptions first = frames(start, 18_000, 5);
     GeneratorOptions second = frames(start + 360, 1_500, 6); // 75 s of minutes long final: late
-    byte[] a = generate(first);
-    byte[] late = generate(second);
+    byte[] a = GeneratedFrames.bytes(first);
+    byte[] late = GeneratedFrames.bytes(second);
     ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC")).range(start - 40, start + 900 + 1)
         .addLines(a).addLines(late);
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneId;
@@ -20,9 +19,9 @@ import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
+import uniqcount.reference.GeneratedFrames;
 
 /**
  * {@code count --emit-sketch}: every hll record carries its window's DataSketches image, read
@@ -50,10 +49,9 @@ class SketchOutputTest {
       o.dupProb = 0.01;
       o.dialectProb = 0.05;
       Path f = dir.resolve("day" + day + ".jsonl");
-      try (OutputStream out = Files.newOutputStream(f)) {
-        new FrameGenerator(o).writeAll(out);
-      }
-      reference.addLines(Files.readAllBytes(f));
+      byte[] frames = GeneratedFrames.bytes(o);
+      Files.write(f, frames);
+      reference.addLines(frames);
       files.add(f);
     }
     return files;

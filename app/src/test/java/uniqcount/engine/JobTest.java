@@ -240,6 +240,28 @@ class JobTest {
     return settings;
   }
 
+  /** Progress counts the inputs' bytes as stored (a gzip's compressed bytes), and reaches their total at the end. */
+  @Test
+  void progressCountsTheInputsAsStoredAndEndsAtTheirTotal() throws Exception {
+    byte[] data = frames(5_000, 4);
+    Path plain = dir.resolve("p.jsonl");
+    Path gz = dir.resolve("p2.jsonl.gz");
+    Files.write(plain, data);
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write(data);
+    }
+    Job job = new Job(exact().files(List.of(plain.toString(), gz.toString())).build(),
+        new Captured().streams(InputStream.nullInputStream()), new EngineHarness.ManualClock());
+    assertEquals(-1, job.status().progress().total(), "nothing known before the start");
+    assertEquals(0, job.run());
+    JobStatus.Progress p = job.status().progress();
+    assertEquals("bytes", p.unit());
+    assertEquals(Files.size(plain) + Files.size(gz), p.total());
+    assertEquals(p.total(), p.done());
+    assertEquals(1.0, p.fraction());
+    assertEquals(10_000, job.status().frames());
+  }
+
   @Test
   void theIdleExitFollowsTheInjectedClock() throws Exception {
     String topic = "job-idle";

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,7 +16,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,8 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import uniqcount.cli.Cli;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.GeneratedFrames;
 import uniqcount.reference.ReferenceCounts;
 
 /** uniqcount against a real broker (a child process started by the tests), no mocks. */
@@ -53,21 +50,6 @@ class KafkaCountTest {
     o.dupProb = 0.01;
     o.dialectProb = 0.05;
     return o;
-  }
-
-  private static List<byte[]> lines(GeneratorOptions o) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(out);
-    byte[] all = out.toByteArray();
-    List<byte[]> lines = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < all.length; i++) {
-      if (all[i] == '\n') {
-        lines.add(java.util.Arrays.copyOfRange(all, start, i));
-        start = i + 1;
-      }
-    }
-    return lines;
   }
 
   private static void createTopic(String name, int partitions) throws Exception {
@@ -140,19 +122,11 @@ class KafkaCountTest {
     return Cli.lastPerWindow(out);
   }
 
-  private static ReferenceCounts reference(GeneratorOptions o, List<byte[]> lines) {
-    ReferenceCounts ref = new ReferenceCounts(ZoneId.of("UTC")).range(o.startSec - o.delaySec, o.startSec + o.count / o.ratePerSec + 1);
-    for (byte[] l : lines) {
-      ref.add(l, 0, l.length);
-    }
-    return ref;
-  }
-
   @Test
   void shuffledFramesInAThreePartitionTopicGiveTheExactLatestValuePerKey() throws Exception {
     GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 20_000, 20, 1);
-    List<byte[]> lines = lines(o);
-    ReferenceCounts reference = reference(o, lines);
+    List<byte[]> lines = GeneratedFrames.lines(o);
+    ReferenceCounts reference = GeneratedFrames.reference(o, lines);
     Collections.shuffle(lines, new Random(7));
     createTopic("frames-shuffled", 3);
     produce("frames-shuffled", lines);
@@ -184,8 +158,8 @@ class KafkaCountTest {
     GeneratorOptions b = options(day + 86_400, 2000, 10, 3);
     a.bitflipProb = 0;
     b.bitflipProb = 0;
-    List<byte[]> linesA = lines(a);
-    List<byte[]> linesB = lines(b);
+    List<byte[]> linesA = GeneratedFrames.lines(a);
+    List<byte[]> linesB = GeneratedFrames.lines(b);
     createTopic("frames-restart", 2);
     produce("frames-restart", linesA);
     String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-restart",
@@ -193,7 +167,7 @@ class KafkaCountTest {
     Cli.Run first = Cli.run(args);
     assertEquals(0, first.exit, first.err);
     Map<String, JsonNode> one = latestFromStdout(first.out);
-    assertEquals(reference(a, linesA).windows.get("day/2020-03-10T00:00:00Z").frames,
+    assertEquals(GeneratedFrames.reference(a, linesA).windows.get("day/2020-03-10T00:00:00Z").frames,
         one.get("day/2020-03-10T00:00:00Z").get("frames").asLong());
 
     produce("frames-restart", linesB);
@@ -202,7 +176,7 @@ class KafkaCountTest {
     Map<String, JsonNode> two = latestFromStdout(second.out);
     // the first day comes again on stdout as it was (stdout cannot have kept it), not counted again
     assertEquals(one.get("day/2020-03-10T00:00:00Z"), two.get("day/2020-03-10T00:00:00Z"), "resumed, not re-read: " + two);
-    assertEquals(reference(b, linesB).windows.get("day/2020-03-11T00:00:00Z").frames,
+    assertEquals(GeneratedFrames.reference(b, linesB).windows.get("day/2020-03-11T00:00:00Z").frames,
         two.get("day/2020-03-11T00:00:00Z").get("frames").asLong());
   }
 
@@ -213,8 +187,8 @@ class KafkaCountTest {
     GeneratorOptions b = options(day + 86_400, 2000, 10, 32);
     a.bitflipProb = 0;
     b.bitflipProb = 0;
-    List<byte[]> linesA = lines(a);
-    List<byte[]> linesB = lines(b);
+    List<byte[]> linesA = GeneratedFrames.lines(a);
+    List<byte[]> linesB = GeneratedFrames.lines(b);
     createTopic("frames-static", 2);
     produce("frames-static", linesA);
     // two members in one instance: each must get its own group.instance.id (NAME-thread), or the
@@ -224,7 +198,7 @@ class KafkaCountTest {
         "--stats-interval", "0", "-X", "group.instance.id=host-a", "-X", "session.timeout.ms=60000"};
     Cli.Run first = Cli.run(args);
     assertEquals(0, first.exit, first.err);
-    assertEquals(reference(a, linesA).windows.get("day/2020-04-10T00:00:00Z").uids.size(),
+    assertEquals(GeneratedFrames.reference(a, linesA).windows.get("day/2020-04-10T00:00:00Z").uids.size(),
         latestFromStdout(first.out).get("day/2020-04-10T00:00:00Z").get("uniques").asLong());
     produce("frames-static", linesB);
     // a static member does not leave the group when it stops; the same ids take their partitions
@@ -234,7 +208,7 @@ class KafkaCountTest {
     assertEquals(0, second.exit, second.err);
     assertTrue(System.nanoTime() - t0 < 45_000_000_000L, "rejoined without waiting for the session timeout");
     assertTrue(second.err.contains("resumes at offset"), second.err);
-    assertEquals(reference(b, linesB).windows.get("day/2020-04-11T00:00:00Z").frames,
+    assertEquals(GeneratedFrames.reference(b, linesB).windows.get("day/2020-04-11T00:00:00Z").frames,
         latestFromStdout(second.out).get("day/2020-04-11T00:00:00Z").get("frames").asLong());
   }
 
@@ -245,9 +219,9 @@ class KafkaCountTest {
     GeneratorOptions b = options(day + 86_400, 1500, 10, 5);
     a.bitflipProb = 0;
     b.bitflipProb = 0;
-    List<byte[]> linesB = lines(b);
+    List<byte[]> linesB = GeneratedFrames.lines(b);
     createTopic("frames-from", 3);
-    produce("frames-from", lines(a));
+    produce("frames-from", GeneratedFrames.lines(a));
     Thread.sleep(1500);
     Instant between = Instant.now();
     Thread.sleep(500);
@@ -257,7 +231,7 @@ class KafkaCountTest {
     assertEquals(0, r.exit, r.err);
     Map<String, JsonNode> latest = latestFromStdout(r.out);
     assertEquals(List.of("day/2021-05-02T00:00:00Z"), new ArrayList<>(latest.keySet()));
-    assertEquals(reference(b, linesB).windows.get("day/2021-05-02T00:00:00Z").frames,
+    assertEquals(GeneratedFrames.reference(b, linesB).windows.get("day/2021-05-02T00:00:00Z").frames,
         latest.get("day/2021-05-02T00:00:00Z").get("frames").asLong());
   }
 
@@ -266,9 +240,9 @@ class KafkaCountTest {
       throws Exception {
     GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 300_000, 100, 9);
     o.sizeBytes = 300;
-    List<byte[]> lines = lines(o);
+    List<byte[]> lines = GeneratedFrames.lines(o);
     createTopic("frames-kill", 3);
-    ReferenceCounts reference = reference(o, lines);
+    ReferenceCounts reference = GeneratedFrames.reference(o, lines);
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
         "uniqcount.cli.Main", "count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-kill",
@@ -331,10 +305,10 @@ class KafkaCountTest {
       throws Exception {
     GeneratorOptions o = options(Instant.parse("2016-07-11T13:39:44Z").getEpochSecond(), 200_000, 100, 10);
     o.sizeBytes = 300;
-    List<byte[]> lines = lines(o);
+    List<byte[]> lines = GeneratedFrames.lines(o);
     createTopic("frames-eos", 3);
     produce("frames-eos", lines);
-    ReferenceCounts reference = reference(o, lines);
+    ReferenceCounts reference = GeneratedFrames.reference(o, lines);
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
         "uniqcount.cli.Main", "count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-eos",
@@ -382,8 +356,8 @@ class KafkaCountTest {
     GeneratorOptions b = options(day + 86_400, 2000, 10, 22);
     a.bitflipProb = 0;
     b.bitflipProb = 0;
-    List<byte[]> linesA = lines(a);
-    List<byte[]> linesB = lines(b);
+    List<byte[]> linesA = GeneratedFrames.lines(a);
+    List<byte[]> linesB = GeneratedFrames.lines(b);
     createTopic("frames-threads", 2);
     produce("frames-threads", linesA);
     String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-threads",
@@ -396,8 +370,8 @@ class KafkaCountTest {
     assertEquals(0, second.exit, second.err);
     assertTrue(second.err.contains("from the state in topic 'uniqcount-frames-threads-state'"), second.err);
     Map<String, JsonNode> latest = latestFromStdout(second.out);
-    ReferenceCounts ra = reference(a, linesA);
-    ReferenceCounts rb = reference(b, linesB);
+    ReferenceCounts ra = GeneratedFrames.reference(a, linesA);
+    ReferenceCounts rb = GeneratedFrames.reference(b, linesB);
     assertEquals(ra.windows.get("day/2022-01-10T00:00:00Z").frames, latest.get("day/2022-01-10T00:00:00Z").get("frames").asLong());
     assertEquals(rb.windows.get("day/2022-01-11T00:00:00Z").frames, latest.get("day/2022-01-11T00:00:00Z").get("frames").asLong());
     java.util.Set<String> users = new java.util.HashSet<>(ra.windows.get("week/2022-01-10T00:00:00Z").uids);

@@ -8,16 +8,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +26,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,8 +42,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.GeneratedFrames;
 import uniqcount.reference.ReferenceCounts;
 
 /**
@@ -88,22 +84,15 @@ class ScaleOutTest {
       o.badProb = 0.01;
       o.dupProb = 0.01;
       o.dialectProb = 0.02;
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      new FrameGenerator(o).writeAll(out);
-      byte[] all = out.toByteArray();
-      this.lines = new ArrayList<>();
-      int from = 0;
-      for (int i = 0; i < all.length; i++) {
-        if (all[i] == '\n') {
-          lines.add(Arrays.copyOfRange(all, from, i));
-          from = i + 1;
-        }
-      }
-      // the same derivation as KafkaCountTest: Jackson + HashSet over the generator's true range
-      this.reference = new ReferenceCounts(ZoneId.of("UTC")).range(o.startSec - o.delaySec, o.startSec + o.count / o.ratePerSec + 1);
-      for (byte[] l : lines) {
-        reference.add(l, 0, l.length);
-      }
+      this.lines = GeneratedFrames.lines(o);
+      this.reference = GeneratedFrames.reference(o, lines);
+    }
+
+    /** {uniques, frames} per window key, as the reference counts them. */
+    Map<String, long[]> truth() {
+      Map<String, long[]> truth = new TreeMap<>();
+      reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      return truth;
     }
   }
 
@@ -199,8 +188,7 @@ class ScaleOutTest {
         checkFinalOnce("single instance", one, problems);
       }
       compare("scale-out vs single instance", want, got, problems);
-      Map<String, long[]> truth = new TreeMap<>();
-      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      Map<String, long[]> truth = data.truth();
       compareToReference("scale-out", truth, got, counter.equals("exact"), problems);
       compareToReference("single instance", truth, want, counter.equals("exact"), problems);
 
@@ -252,8 +240,7 @@ class ScaleOutTest {
       checkClosed("scale-out", got, problems);
       checkFinalOnce("scale-out", scaled, problems);
       compare("scale-out vs single instance", want, got, problems);
-      Map<String, long[]> truth = new TreeMap<>();
-      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      Map<String, long[]> truth = data.truth();
       compareToReference("scale-out", truth, got, true, problems);
       if (!problems.isEmpty()) {
         fail(problems.size() + " problem(s) across a broker restart:\n  - " + String.join("\n  - ", problems)
@@ -297,8 +284,7 @@ class ScaleOutTest {
       timeline.note("results: " + records.size() + " records, " + got.size() + " keys, last statuses " + statuses(got));
       checkRevisions("3 instances on 2 partitions", records, false, problems);
       checkClosed("3 instances on 2 partitions", got, problems);
-      Map<String, long[]> truth = new TreeMap<>();
-      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      Map<String, long[]> truth = data.truth();
       compareToReference("3 instances on 2 partitions", truth, got, true, problems);
       if (!problems.isEmpty()) {
         fail(problems.size() + " problem(s):\n  - " + String.join("\n  - ", problems) + "\n" + timeline + fleet.tails());
@@ -359,8 +345,7 @@ class ScaleOutTest {
       checkRevisions("merger killed at the end", records, true, problems);
       checkClosed("merger killed at the end", got, problems);
       checkFinalOnce("merger killed at the end", records, problems);
-      Map<String, long[]> truth = new TreeMap<>();
-      data.reference.windows.forEach((k, w) -> truth.put(k, new long[] {w.uids.size(), w.frames}));
+      Map<String, long[]> truth = data.truth();
       compareToReference("merger killed at the end", truth, got, true, problems);
       if (!problems.isEmpty()) {
         fail(problems.size() + " problem(s):\n  - " + String.join("\n  - ", problems) + "\n" + timeline + fleet.tails());

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +16,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import uniqcount.cli.Cli;
 import uniqcount.cli.ServeRun;
-import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.ReferenceCounts;
+import uniqcount.reference.GeneratedFrames;
 
 /** {@code uniqcount serve} reading the results topic of a real job on a real broker. */
 class ServeKafkaTest {
@@ -62,14 +60,12 @@ class ServeKafkaTest {
     o.delayPercent = 5;
     o.badProb = 0.01;
     o.dupProb = 0.01;
-    ByteArrayOutputStream frames = new ByteArrayOutputStream();
-    new FrameGenerator(o).writeAll(frames);
-    ReferenceCounts reference = new ReferenceCounts(ZoneId.of("UTC"))
-        .range(o.startSec - o.delaySec, o.startSec + o.count / o.ratePerSec + 1).addLines(frames.toByteArray());
+    byte[] frames = GeneratedFrames.bytes(o);
+    ReferenceCounts reference = GeneratedFrames.reference(o, frames);
 
     SharedBroker.createTopic("serve-frames", 2);
     List<String[]> lines = new ArrayList<>();
-    for (String l : frames.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+    for (String l : new String(frames, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
       lines.add(new String[] {null, l});
     }
     produce("serve-frames", lines);
