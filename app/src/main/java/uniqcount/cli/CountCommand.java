@@ -26,6 +26,7 @@ import uniqcount.metrics.MetricsServer;
 import uniqcount.window.Clock;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
+import uniqcount.window.Rolling;
 
 /** {@code uniqcount count}: the main job. Validates the options into a {@link JobConfig} and runs a {@link Job}. */
 @Command(
@@ -67,6 +68,8 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--emit-sketch", description = "hll: every result carries \"sketch\", base64 of the window's Apache DataSketches HLL_8 image (compact; a small window as its coupons), for Druid, Spark, Pinot or DataSketches to merge.")
   boolean emitSketch;
 
+  @Option(names = "--rolling", paramLabel = "LIST", description = "Also publish rolling windows, e.g. 1h,24h,7d,30d: every minute, \"the last D up to the watermark\" as records with window \"rolling-24h\", the union of the minute, hour and day windows that tile it (exact with --counter exact). Up to 1d exact to the minute, longer from a whole hour; at most 31d. Holds those windows that long.")
+  String rolling;
 
   @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
   String windows;
@@ -307,6 +310,16 @@ final class CountCommand implements Callable<Integer> {
         jumpFrames,
         Durations.parse("--idle-timeout", idleTimeout).toNanos(),
         granularities));
+    if (rolling != null) {
+      List<Duration> durations = new ArrayList<>();
+      for (String part : rolling.split(",", -1)) {
+        if (part.isBlank()) {
+          throw UserException.usage("--rolling: an empty duration in '" + rolling + "' (write e.g. 1h,24h,7d)");
+        }
+        durations.add(Durations.parse("--rolling", part));
+      }
+      b.rolling(Rolling.of(durations));
+    }
     JobConfig.Recovery recovery = recovery(in);
     if (topic != null) {
       checkTransactionTimeout(recovery.interval());

@@ -17,8 +17,10 @@ import uniqcount.window.Contributor;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
+import uniqcount.window.Rolling;
 import uniqcount.window.WindowState;
 import uniqcount.window.Windows;
+import uniqcount.window.ZoneCalendar;
 
 /**
  * The merge step: turns the partitions' contributions into results. Decides what to publish and
@@ -52,6 +54,9 @@ public final class Emitter {
   private final boolean early;
   private final long intervalNanos;
   private boolean sketches;
+  /** Rolling windows, or null. */
+  private RollingPublisher rolling;
+  private ZoneCalendar calendar;
   private final Map<Granularity, Map<Long, Emitted>> emitted = new EnumMap<>(Granularity.class);
   private long watermarkSec = Long.MIN_VALUE;
   /** This round's contributors. */
@@ -117,6 +122,23 @@ public final class Emitter {
     return this;
   }
 
+  /**
+   * Publishes rolling windows ({@code --rolling}): once the watermark passes a minute boundary W
+   * plus lateness, for each duration D a final record of the last D up to W — the union of the
+   * held minute, hour and day windows that tile it (see {@link Rolling}); at the end of a finite
+   * input, up to the end of the last minute with frames. Each is published once (revision 0) and
+   * never revised: a frame later than that is in the calendar windows' updates and in every later
+   * rolling window that covers it. The policy must hold the windows long enough
+   * ({@link EventTimePolicy#withRetention}).
+   *
+   * @param days whether day windows are counted (tiles of whole days)
+   */
+  public Emitter withRolling(Rolling rolling, ZoneCalendar calendar, boolean days) {
+    this.rolling = rolling.isEmpty() ? null : new RollingPublisher(rolling, calendar, days, spec);
+    this.calendar = calendar;
+    return this;
+  }
+
   /** End of a finite input: every window's final (or update) record. */
   public List<ResultRecord> flush() {
     return round(true);
@@ -130,6 +152,8 @@ public final class Emitter {
       advanceWatermark(now);
     }
     foldFinished();
+    // rolling windows first: every window they need is still held (released below)
+    List<ResultRecord> out = rolling == null ? new ArrayList<>() : rolling(end);
     // Windows past their horizon leave their owners first: a frame counted from now on finds its
     // window released (late_dropped), so the update published below holds all the window got.
     List<WindowState> released = end ? List.of() : release();
@@ -162,7 +186,6 @@ public final class Emitter {
         p.frames += w.frames();
       }
     });
-    List<ResultRecord> out = new ArrayList<>();
     for (Map.Entry<Granularity, Map<Long, Publish>> byGranularity : due.entrySet()) {
       Granularity g = byGranularity.getKey();
       for (Map.Entry<Long, Publish> window : byGranularity.getValue().entrySet()) {
@@ -187,6 +210,26 @@ public final class Emitter {
     return out;
   }
 
+  /** The rolling windows whose end the watermark (plus lateness) passed since the last round. */
+  private List<ResultRecord> rolling(boolean end) {
+    long limit;
+    if (end) { // the end of the last minute with frames
+      long[] last = {Long.MIN_VALUE};
+      forEachWindow(List.of(), w -> {
+        if (w.granularity() == Granularity.MINUTE) {
+          last[0] = Math.max(last[0], w.endSec());
+        }
+      });
+      limit = last[0];
+    } else {
+      limit = watermarkSec == Long.MIN_VALUE ? Long.MIN_VALUE : watermarkSec - policy.latenessSec();
+    }
+    if (limit == Long.MIN_VALUE) {
+      return new ArrayList<>();
+    }
+    return rolling.publish(limit, v -> forEachWindow(List.of(), v), sketches ? Emitter::sketchOf : c -> null);
+  }
+
   /** Every window of every contributor, then the windows released in this round. */
   private void forEachWindow(List<WindowState> released, Windows.WindowVisitor visitor) {
     for (Windows windows : contributors()) {
@@ -207,7 +250,7 @@ public final class Emitter {
       if (e == null || !e.isFinal) {
         return ResultRecord.Status.FINAL;
       }
-      boolean releasing = !end && endSec + policy.latenessSec() + policy.horizonSec(g) <= watermarkSec;
+      boolean releasing = !end && endSec + policy.latenessSec() + policy.retainSec(g) <= watermarkSec;
       if (changed && (end || releasing || now - e.lastNanos >= intervalNanos)) {
         return ResultRecord.Status.UPDATE;
       }
@@ -267,7 +310,7 @@ public final class Emitter {
       return released;
     }
     for (Granularity g : Granularity.values()) {
-      long cut = watermarkSec - policy.latenessSec() - policy.horizonSec(g);
+      long cut = watermarkSec - policy.latenessSec() - policy.retainSec(g);
       for (Windows windows : contributors()) {
         windows.release(g, cut, released);
       }
@@ -281,7 +324,7 @@ public final class Emitter {
       return;
     }
     for (Granularity g : Granularity.values()) {
-      long cut = watermarkSec - policy.latenessSec() - policy.horizonSec(g);
+      long cut = watermarkSec - policy.latenessSec() - policy.retainSec(g);
       for (Iterator<Map.Entry<Long, Emitted>> it = emitted.get(g).entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Long, Emitted> e = it.next();
         if (e.getValue().endSec <= cut) {
@@ -306,6 +349,10 @@ public final class Emitter {
   /** Restores a state taken by {@link #state()} into this fresh emitter. */
   public void restore(State state) {
     watermarkSec = state.watermarkSec();
+    if (rolling != null && watermarkSec != Long.MIN_VALUE) {
+      // rolling windows up to the last minute boundary the watermark (less lateness) passed went out before
+      rolling.publishedThrough(calendar.startOf(Granularity.MINUTE, watermarkSec - policy.latenessSec()));
+    }
     for (Map<Long, Emitted> m : emitted.values()) {
       m.clear();
     }

@@ -27,6 +27,7 @@ import uniqcount.sink.KafkaResultSink;
 import uniqcount.sink.ResultSink;
 import uniqcount.sink.TeeSink;
 import uniqcount.window.Clock;
+import uniqcount.window.Granularity;
 import uniqcount.window.Partition;
 import uniqcount.window.Windows;
 import uniqcount.window.ZoneCalendar;
@@ -287,11 +288,8 @@ public final class Job {
     ingest.link(inputs);
     retired = newWindows();
     partitions = inputs;
-    emitter = new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
-        config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos());
-    if (config.output().sketches()) {
-      emitter.withSketches();
-    }
+    emitter = published(new Emitter(partitions, retired, config.timing().policy(), c.counter(), clock,
+        config.timing().emit() == JobConfig.Emit.EARLY, config.timing().earlyInterval().toNanos()));
     checkpoints = new Checkpoints(config, clock, config.fingerprint(ingest.describe()), partitions, retired, emitter,
         workers);
     Snapshot restored = checkpoints.restore(ingest.keepsFinished(), streams.err());
@@ -310,6 +308,17 @@ public final class Job {
     long tickMillis = Math.max(10, Math.min(200, config.timing().earlyInterval().toMillis()));
     emitterLoop = new EmitterLoop(emitter, sink, emitLock, tickMillis, this::fail);
     emitterLoop.start();
+  }
+
+  /** The emitter with what the output options add to its records: sketches, rolling windows. */
+  Emitter published(Emitter e) {
+    if (config.output().sketches()) {
+      e.withSketches();
+    }
+    if (!config.timing().rolling().isEmpty()) {
+      e.withRolling(config.timing().rolling(), calendar, config.counting().windows().contains(Granularity.DAY));
+    }
+    return e;
   }
 
   private ResultSink openSinks(long resumeAt) throws IOException {

@@ -13,6 +13,7 @@ import uniqcount.frame.BlockScanner;
 import uniqcount.kafka.KafkaSettings;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
+import uniqcount.window.Rolling;
 
 /**
  * What one {@code count} job does, validated and immutable: built by the command line (or the
@@ -125,8 +126,16 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
    * @param emit whether early records are published
    * @param earlyInterval least time between two early or update records of one window
    * @param statsInterval progress on stderr this often; zero for the final line only
+   * @param rolling rolling windows published every minute; the policy then holds the windows they
+   *     are made of long enough ({@link EventTimePolicy#withRetention})
    */
-  public record Timing(EventTimePolicy policy, Emit emit, Duration earlyInterval, Duration statsInterval) {}
+  public record Timing(EventTimePolicy policy, Emit emit, Duration earlyInterval, Duration statsInterval,
+      Rolling rolling) {
+    public Timing {
+      Objects.requireNonNull(rolling, "rolling");
+      policy = policy.withRetention(rolling.retention());
+    }
+  }
 
   /**
    * @param checkpointDir snapshots in this directory, or null
@@ -155,12 +164,14 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     if (!output.stdout() && output.file() == null && output.topic() == null) {
       throw new IllegalArgumentException("no output");
     }
+    timing.rolling().requireWindows(counting.windows());
   }
 
   /** This config with another stats interval (zero: the final line only). */
   public JobConfig withStatsInterval(Duration statsInterval) {
     return new JobConfig(input, output, counting,
-        new Timing(timing.policy(), timing.emit(), timing.earlyInterval(), statsInterval), recovery, kafka);
+        new Timing(timing.policy(), timing.emit(), timing.earlyInterval(), statsInterval, timing.rolling()), recovery,
+        kafka);
   }
 
   /** The topic input, or null for files. */
@@ -203,6 +214,9 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     f.put("--late-horizon", horizons.toString());
     f.put("--max-future", p.maxFutureSec() + "s");
     f.put("--jump-frames", Integer.toString(p.jumpFrames()));
+    if (!timing.rolling().isEmpty()) {
+      f.put("--rolling", timing.rolling().text()); // the windows they need are held longer
+    }
     f.put("--output", output.file() == null ? (output.stdout() ? "-" : "none") : output.file().toString());
     f.put("--output-topic", output.topic() == null ? "none" : output.topic());
     f.putAll(input);
@@ -233,6 +247,7 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     private Emit emit = Emit.EARLY;
     private Duration earlyInterval = Duration.ofSeconds(1);
     private Duration statsInterval = Duration.ofSeconds(5);
+    private Rolling rolling = Rolling.NONE;
     private Recovery recovery = Recovery.NONE;
     private KafkaClient kafka;
 
@@ -313,6 +328,12 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
       return this;
     }
 
+    /** Rolling windows ({@code --rolling}). */
+    public Builder rolling(Rolling rolling) {
+      this.rolling = rolling;
+      return this;
+    }
+
     /** Progress stats interval (zero: the final line only). */
     public Builder statsInterval(Duration statsInterval) {
       this.statsInterval = statsInterval;
@@ -335,7 +356,7 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     public JobConfig build() {
       return new JobConfig(input, output,
           new Counting(windows, zone, counter, threads, uidField, tsField, maxFrameBytes, scanner, trustInput),
-          new Timing(policy, emit, earlyInterval, statsInterval), recovery, kafka);
+          new Timing(policy, emit, earlyInterval, statsInterval, rolling), recovery, kafka);
     }
   }
 }

@@ -610,7 +610,7 @@ final class KafkaIngest implements Ingest {
       List<WindowState> dropped = new ArrayList<>();
       for (Owned o : owned.values()) {
         for (Granularity g : config.counting().windows()) {
-          o.partition.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().horizonSec(g),
+          o.partition.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().retainSec(g),
               dropped);
         }
       }
@@ -759,11 +759,9 @@ final class KafkaIngest implements Ingest {
         views.add(new PartitionView(job.newWindows(), config.counting().counter()));
       }
       JobConfig.Timing timing = config.timing();
-      emitter = new Emitter(() -> views, this::complete, job.newWindows(), timing.policy(), config.counting().counter(),
-          job.clock(), timing.emit() == JobConfig.Emit.EARLY, timing.earlyInterval().toNanos());
-      if (config.output().sketches()) {
-        emitter.withSketches();
-      }
+      emitter = job.published(new Emitter(() -> views, this::complete, job.newWindows(), timing.policy(),
+          config.counting().counter(), job.clock(), timing.emit() == JobConfig.Emit.EARLY,
+          timing.earlyInterval().toNanos()));
       List<Integer> all = new ArrayList<>();
       for (int i = 0; i < statePartitions; i++) {
         all.add(i);
@@ -825,7 +823,7 @@ final class KafkaIngest implements Ingest {
           List<WindowState> dropped = new ArrayList<>();
           for (PartitionView v : views) {
             for (Granularity g : config.counting().windows()) {
-              v.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().horizonSec(g),
+              v.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().retainSec(g),
                   dropped);
             }
           }

@@ -212,8 +212,8 @@ public final class PageServer implements AutoCloseable {
       String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       switch (name) {
         case "window":
-          if (!ResultJson.WINDOWS.contains(value)) {
-            throw new IllegalArgumentException("window must be one of minute, hour, day, week, month, year");
+          if (!ResultJson.isWindow(value)) {
+            throw new IllegalArgumentException("window must be one of minute, hour, day, week, month, year, rolling-<D>");
           }
           window = value;
           break;

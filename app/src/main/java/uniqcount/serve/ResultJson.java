@@ -18,6 +18,8 @@ import java.util.Set;
 final class ResultJson {
   /** Window kinds, finest first. */
   static final Set<String> WINDOWS = Set.of("minute", "hour", "day", "week", "month", "year");
+  /** A rolling window's kind ({@code --rolling}): {@code rolling-90m}, {@code rolling-24h}, {@code rolling-7d}. */
+  private static final java.util.regex.Pattern ROLLING = java.util.regex.Pattern.compile("rolling-[1-9][0-9]{0,5}[mhd]");
   private static final Set<String> STATUSES = Set.of("early", "final", "update");
   private static final Set<String> COUNTERS = Set.of("hll", "exact");
   private static final int MAX_DEPTH = 32;
@@ -68,6 +70,16 @@ final class ResultJson {
     this.s = s;
   }
 
+  /** Whether {@code window} is a window kind of result records: a calendar window or a rolling one. */
+  static boolean isWindow(String window) {
+    return WINDOWS.contains(window) || isRolling(window);
+  }
+
+  /** Whether {@code window} is a rolling window's kind, e.g. {@code rolling-24h}. */
+  static boolean isRolling(String window) {
+    return ROLLING.matcher(window).matches();
+  }
+
   /**
    * Reads one result record.
    *
@@ -81,7 +93,7 @@ final class ResultJson {
     }
     Map<String, Object> fields = new ResultJson(text).object();
     String window = string(fields, "window");
-    if (!WINDOWS.contains(window)) {
+    if (!isWindow(window)) {
       throw new Foreign(Foreign.BAD_VALUE, "unknown window " + quote(window));
     }
     String startText = string(fields, "start");

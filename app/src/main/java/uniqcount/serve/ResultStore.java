@@ -15,12 +15,17 @@ import java.util.function.LongSupplier;
  *
  * <p>Bounded: per window kind at most {@link #capacity(String)} windows, the newest by start;
  * an older one is dropped (and counted as {@code too_old}) — 48 hours of minutes, 62 days of
- * hours, 800 days, 260 weeks, 120 months and 50 years, about 6 000 records in all.
+ * hours, 800 days, 260 weeks, 120 months and 50 years, about 6 000 records in all; and for each
+ * rolling window kind ({@code rolling-24h}; at most {@value #MAX_ROLLING_KINDS} kinds) 48 hours of
+ * them. Rolling windows are shown, never used to answer ranges.
  */
 public final class ResultStore {
   /** Window kinds, finest first, as the page shows them. */
   static final String[] KINDS = {"minute", "hour", "day", "week", "month", "year"};
   private static final int[] CAPACITY = {48 * 60, 62 * 24, 800, 260, 120, 50};
+  /** Most rolling window kinds held: more are foreign ({@code too_many_kinds}), so a foreign flood stays bounded. */
+  static final int MAX_ROLLING_KINDS = 16;
+  static final String TOO_MANY_KINDS = "too_many_kinds";
 
   private final Map<String, TreeMap<Long, WindowResult>> byKind = new LinkedHashMap<>();
   private final Map<String, Long> foreignByReason = new TreeMap<>();
@@ -78,6 +83,9 @@ public final class ResultStore {
         return CAPACITY[i];
       }
     }
+    if (ResultJson.isRolling(kind)) {
+      return 48 * 60;
+    }
     throw new IllegalArgumentException(kind);
   }
 
@@ -120,8 +128,19 @@ public final class ResultStore {
   }
 
   synchronized Outcome offer(WindowResult r) {
-    read++;
     TreeMap<Long, WindowResult> windows = byKind.get(r.window());
+    if (windows == null) { // a rolling window's first record
+      if (byKind.size() - KINDS.length >= MAX_ROLLING_KINDS) {
+        read++;
+        foreignByReason.merge(TOO_MANY_KINDS, 1L, Long::sum);
+        lastForeign = TOO_MANY_KINDS + ": more than " + MAX_ROLLING_KINDS + " rolling windows, " + r.window() + " skipped";
+        changed();
+        return Outcome.FOREIGN;
+      }
+      windows = new TreeMap<>();
+      byKind.put(r.window(), windows);
+    }
+    read++;
     WindowResult held = windows.get(r.startSec());
     if (held != null && held.revision() >= r.revision()) {
       stale++;
@@ -200,7 +219,8 @@ public final class ResultStore {
 
   /** Windows held of one kind. */
   synchronized int size(String kind) {
-    return byKind.get(kind).size();
+    TreeMap<Long, WindowResult> m = byKind.get(kind);
+    return m == null ? 0 : m.size();
   }
 
   /**
@@ -242,7 +262,7 @@ public final class ResultStore {
     StringBuilder sb = new StringBuilder(256 + 180 * 400);
     sb.append("{\"windows\":{");
     boolean first = true;
-    for (String kind : KINDS) {
+    for (String kind : byKind.keySet()) { // the six, then rolling kinds as they came
       if (query.window() != null && !query.window().equals(kind)) {
         continue;
       }
@@ -316,7 +336,7 @@ public final class ResultStore {
    * {@link #PAGE} is the page's view.
    */
   record Query(String window, int limit, int hours) {
-    /** The page: minutes of the last 3 hours; 24 hours, 14 days, 8 weeks, 12 months, 5 years. */
+    /** The page: minutes of the last 3 hours; 24 hours, 14 days, 8 weeks, 12 months, 5 years; 10 of each rolling window. */
     static final Query PAGE = new Query(null, -1, -1);
 
     int limit(String kind) {
@@ -334,8 +354,10 @@ public final class ResultStore {
           return 8;
         case "month":
           return 12;
-        default:
+        case "year":
           return 5;
+        default: // a rolling window: the latest few
+          return 10;
       }
     }
 

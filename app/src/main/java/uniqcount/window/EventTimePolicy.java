@@ -29,6 +29,8 @@ public final class EventTimePolicy {
 
   private final long latenessSec;
   private final long[] horizonSec;
+  /** How long after end + lateness a window's state is held: its horizon, or longer for rolling windows. */
+  private final long[] retainSec;
   private final long maxFutureSec;
   private final int jumpFrames;
   private final long idleTimeoutNanos;
@@ -52,6 +54,28 @@ public final class EventTimePolicy {
     this.maxFutureSec = maxFutureSec;
     this.jumpFrames = jumpFrames;
     this.idleTimeoutNanos = idleTimeoutNanos;
+    this.retainSec = horizonSec.clone();
+  }
+
+  private EventTimePolicy(EventTimePolicy p, long[] retainSec) {
+    this.latenessSec = p.latenessSec;
+    this.horizonSec = p.horizonSec;
+    this.maxFutureSec = p.maxFutureSec;
+    this.jumpFrames = p.jumpFrames;
+    this.idleTimeoutNanos = p.idleTimeoutNanos;
+    this.maxPastSec = p.maxPastSec;
+    this.retainSec = retainSec;
+  }
+
+  /**
+   * This policy with windows held longer after their horizon (for {@link Rolling} windows): at
+   * least {@code retention} after end + lateness. Which frames count does not change — a window
+   * past its horizon refuses frames whether it is held or not — only when its state is released.
+   */
+  public EventTimePolicy withRetention(Map<Granularity, Long> retention) {
+    long[] r = horizonSec.clone();
+    retention.forEach((g, sec) -> r[g.ordinal()] = Math.max(r[g.ordinal()], sec));
+    return new EventTimePolicy(this, r);
   }
 
   /** The defaults for all six windows. */
@@ -82,6 +106,11 @@ public final class EventTimePolicy {
 
   public long horizonSec(Granularity g) {
     return horizonSec[g.ordinal()];
+  }
+
+  /** How long after end + lateness a window of {@code g} stays held (at least its horizon). */
+  public long retainSec(Granularity g) {
+    return retainSec[g.ordinal()];
   }
 
   public long maxFutureSec() {

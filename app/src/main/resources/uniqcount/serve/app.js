@@ -149,6 +149,46 @@
         + ' UTC (' + minutes.length + ' minutes)';
   }
 
+  // rolling-90m, rolling-24h, rolling-7d: shortest first
+  function rollingSeconds(kind) {
+    var m = /^rolling-(\d+)([mhd])$/.exec(kind);
+    return m ? Number(m[1]) * { m: 60, h: 3600, d: 86400 }[m[2]] : Infinity;
+  }
+
+  function renderRolling(windows) {
+    var kinds = Object.keys(windows).filter(function (k) { return k.indexOf('rolling-') === 0; });
+    kinds.sort(function (a, b) { return rollingSeconds(a) - rollingSeconds(b); });
+    var card = document.getElementById('rolling');
+    card.hidden = kinds.length === 0;
+    var table = document.getElementById('table-rolling');
+    table.replaceChildren();
+    var head = el('tr');
+    ['window', 'from (UTC)', 'to (UTC)', 'uniques', 'frames', 'error'].forEach(function (h) {
+      head.appendChild(el('th', h));
+    });
+    var thead = el('thead');
+    thead.appendChild(head);
+    table.appendChild(thead);
+    var body = el('tbody');
+    var rows = 0;
+    kinds.forEach(function (k) {
+      var r = (windows[k] || [])[0];
+      if (!r) { return; }
+      var tr = el('tr');
+      tr.setAttribute('data-key', r.key);
+      cell(tr, 'window', 'last ' + k.slice('rolling-'.length), k);
+      cell(tr, 'start', label('minute', r.start), r.start);
+      cell(tr, 'end', label('minute', r.end), r.end);
+      cell(tr, 'uniques', number.format(r.uniques), r.uniques);
+      cell(tr, 'frames', number.format(r.frames), r.frames);
+      cell(tr, 'error', error(r.rse), r.rse === null ? '' : r.rse);
+      body.appendChild(tr);
+      rows++;
+    });
+    table.appendChild(body);
+    table.setAttribute('data-rows', String(rows));
+  }
+
   function renderStats(s) {
     document.getElementById('stat-source').textContent = s.source || '–';
     document.getElementById('stat-read').textContent = number.format(s.read);
@@ -174,6 +214,7 @@
     state.version = view.version;
     renderChart(view.windows.minute || []);
     KINDS.forEach(function (k) { renderTable(k, view.windows[k] || []); });
+    renderRolling(view.windows);
     renderStats(view.stats);
     state.renders++;
     document.body.setAttribute('data-version', String(view.version));

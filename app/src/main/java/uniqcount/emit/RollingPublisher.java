@@ -1,0 +1,235 @@
+package uniqcount.emit;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import uniqcount.count.CounterSpec;
+import uniqcount.count.DistinctCounter;
+import uniqcount.window.Granularity;
+import uniqcount.window.Rolling;
+import uniqcount.window.Windows;
+import uniqcount.window.ZoneCalendar;
+
+/**
+ * The rolling windows of the merge step ({@link Emitter#withRolling}): for each minute boundary W
+ * the watermark passed, and each duration D, the union of the calendar windows that tile
+ * [start, W).
+ *
+ * <p>A rolling window is three parts: the minutes before its first whole hour, the whole hours and
+ * days in the middle, and the minutes after its last whole hour. Consecutive windows share their
+ * middle, so each duration keeps its middle's union and reuses it while its tiles are unchanged;
+ * each tile is copied from the contributors once and kept while it holds the same frames (a
+ * counter only changes with its frames). So a window costs a copy of its middle and up to 118
+ * minute merges, whatever D — not one merge per hour of D.
+ */
+final class RollingPublisher {
+  /** Windows published per pass: bounds the tiles copied at once when the watermark leaps (a replay's end). */
+  private static final int SLICE = 60;
+
+  private final long[] durations;
+  private final ZoneCalendar calendar;
+  private final boolean days;
+  private final CounterSpec spec;
+  /** Merged copies of the tiles in use, with the frames they held. */
+  private final Map<Granularity, Map<Long, Tile>> tiles = new EnumMap<>(Granularity.class);
+  /** Per duration, its last middle's union. */
+  private final Map<Long, Middle> middles = new HashMap<>();
+  /** The end of the last windows published (a minute boundary), or {@link Long#MIN_VALUE}. */
+  private long endSec = Long.MIN_VALUE;
+
+  RollingPublisher(Rolling rolling, ZoneCalendar calendar, boolean days, CounterSpec spec) {
+    this.durations = rolling.durationsSec();
+    this.calendar = calendar;
+    this.days = days;
+    this.spec = spec;
+  }
+
+  /** After a restart: the windows up to this minute boundary were published. */
+  void publishedThrough(long endSec) {
+    this.endSec = endSec;
+  }
+
+  /**
+   * The windows whose end is at most {@code limit}, not published yet.
+   *
+   * @param windows visits every window held by the contributors
+   * @param sketchOf a record's sketch, or null for none
+   */
+  List<ResultRecord> publish(long limit, Consumer<Windows.WindowVisitor> windows,
+      Function<DistinctCounter, String> sketchOf) {
+    List<ResultRecord> out = new ArrayList<>();
+    if (endSec == Long.MIN_VALUE) {
+      // a fresh job: from the end of its first minute with frames
+      long[] first = {Long.MAX_VALUE};
+      windows.accept(w -> {
+        if (w.granularity() == Granularity.MINUTE) {
+          first[0] = Math.min(first[0], w.startSec());
+        }
+      });
+      if (first[0] == Long.MAX_VALUE) {
+        return out;
+      }
+      endSec = first[0];
+    }
+    List<Long> ends = new ArrayList<>();
+    for (long w = calendar.endOf(Granularity.MINUTE, endSec); w <= limit; w = calendar.endOf(Granularity.MINUTE, w)) {
+      ends.add(w);
+      if (ends.size() == SLICE) {
+        publish(ends, windows, sketchOf, out);
+        ends.clear();
+      }
+    }
+    if (!ends.isEmpty()) {
+      publish(ends, windows, sketchOf, out);
+    }
+    return out;
+  }
+
+  private void publish(List<Long> ends, Consumer<Windows.WindowVisitor> windows,
+      Function<DistinctCounter, String> sketchOf, List<ResultRecord> out) {
+    refresh(ends, windows);
+    for (long w : ends) {
+      for (long d : durations) {
+        long start = Rolling.startOf(calendar, d, w);
+        long[] middle = middle(start, w);
+        DistinctCounter union;
+        long[] frames = {0};
+        if (middle == null) {
+          union = spec.newCounter();
+        } else {
+          Middle m = middleUnion(d, middle[0], middle[1]);
+          union = m.counter.copy();
+          frames[0] = m.frames;
+        }
+        DistinctCounter[] u = {union};
+        Rolling.TileVisitor edge = (g, s) -> {
+          Tile t = tiles.get(g).get(s);
+          if (t.counter != null) {
+            u[0] = u[0].merge(t.counter);
+            frames[0] += t.frames;
+          }
+        };
+        edges(start, w, middle, edge);
+        DistinctCounter c = u[0];
+        out.add(new ResultRecord(Rolling.label(d), start, w, c.estimate(), frames[0], ResultRecord.Status.FINAL, 0,
+            spec.kind().label(), c.relativeStandardError(), sketchOf.apply(c)));
+      }
+      endSec = w;
+    }
+    prune(ends.get(ends.size() - 1));
+  }
+
+  /** Visits the tiles of [start, end) outside its middle (all of them when it has none). */
+  private void edges(long start, long end, long[] middle, Rolling.TileVisitor visitor) {
+    if (middle == null) {
+      Rolling.tiles(calendar, days, start, end, visitor);
+    } else {
+      Rolling.tiles(calendar, days, start, middle[0], visitor);
+      Rolling.tiles(calendar, days, middle[1], end, visitor);
+    }
+  }
+
+  /** [first whole hour, last whole hour) of [start, end), or null when it holds no whole hour. */
+  private long[] middle(long start, long end) {
+    long h1 = calendar.startOf(Granularity.HOUR, start);
+    if (h1 != start) {
+      h1 = calendar.endOf(Granularity.HOUR, h1);
+    }
+    long h2 = calendar.startOf(Granularity.HOUR, end);
+    return h1 < h2 ? new long[] {h1, h2} : null;
+  }
+
+  private Middle middleUnion(long d, long from, long to) {
+    long[] frames = {0};
+    Rolling.tiles(calendar, days, from, to, (g, s) -> frames[0] += tiles.get(g).get(s).frames);
+    Middle m = middles.get(d);
+    if (m != null && m.from == from && m.to == to && m.frames == frames[0]) {
+      return m; // its tiles hold the frames they held: the same union
+    }
+    DistinctCounter[] u = {spec.newCounter()};
+    Rolling.tiles(calendar, days, from, to, (g, s) -> {
+      Tile t = tiles.get(g).get(s);
+      if (t.counter != null) {
+        u[0] = u[0].merge(t.counter);
+      }
+    });
+    m = new Middle(from, to, frames[0], u[0]);
+    middles.put(d, m);
+    return m;
+  }
+
+  /** Makes every tile these windows need a copy of what the contributors hold now. */
+  private void refresh(List<Long> ends, Consumer<Windows.WindowVisitor> windows) {
+    Map<Granularity, Map<Long, long[]>> now = new EnumMap<>(Granularity.class);
+    Rolling.TileVisitor need = (g, s) -> now.computeIfAbsent(g, x -> new HashMap<>()).putIfAbsent(s, new long[1]);
+    for (long w : ends) {
+      for (long d : durations) {
+        long start = Rolling.startOf(calendar, d, w);
+        long[] middle = middle(start, w);
+        edges(start, w, middle, need);
+        if (middle != null) {
+          Rolling.tiles(calendar, days, middle[0], middle[1], need);
+        }
+      }
+    }
+    // frames per tile now: a tile held with the same frames holds the same uids
+    windows.accept(w -> {
+      Map<Long, long[]> m = now.get(w.granularity());
+      long[] f = m == null ? null : m.get(w.startSec());
+      if (f != null) {
+        f[0] += w.frames();
+      }
+    });
+    Map<Granularity, Map<Long, Tile>> stale = new EnumMap<>(Granularity.class);
+    now.forEach((g, m) -> m.forEach((s, f) -> {
+      Tile t = tiles.computeIfAbsent(g, x -> new HashMap<>()).get(s);
+      if (t == null || t.frames != f[0]) {
+        Tile fresh = new Tile();
+        tiles.get(g).put(s, fresh);
+        if (f[0] > 0) {
+          stale.computeIfAbsent(g, x -> new HashMap<>()).put(s, fresh);
+        }
+      }
+    }));
+    if (stale.isEmpty()) {
+      return;
+    }
+    windows.accept(w -> {
+      Map<Long, Tile> m = stale.get(w.granularity());
+      Tile t = m == null ? null : m.get(w.startSec());
+      if (t != null) {
+        t.counter = t.counter == null ? w.counter().copy() : t.counter.merge(w.counter());
+        t.frames += w.frames();
+      }
+    });
+  }
+
+  /** Forgets the tiles before every later window's start. */
+  private void prune(long lastEnd) {
+    long keepFrom = Long.MAX_VALUE;
+    for (long d : durations) {
+      keepFrom = Math.min(keepFrom, Rolling.startOf(calendar, d, lastEnd));
+    }
+    for (Map<Long, Tile> m : tiles.values()) {
+      for (Iterator<Long> it = m.keySet().iterator(); it.hasNext(); ) {
+        if (it.next() < keepFrom) { // a tile starts at or after the start of the window it tiles
+          it.remove();
+        }
+      }
+    }
+  }
+
+  /** A calendar window that tiles rolling windows: its counter merged over the contributors. */
+  private static final class Tile {
+    DistinctCounter counter;
+    long frames;
+  }
+
+  /** The union of the whole hours and days of a rolling window. */
+  private record Middle(long from, long to, long frames, DistinctCounter counter) {}
+}
