@@ -349,9 +349,19 @@ public final class Emitter {
   /** Restores a state taken by {@link #state()} into this fresh emitter. */
   public void restore(State state) {
     watermarkSec = state.watermarkSec();
-    if (rolling != null && watermarkSec != Long.MIN_VALUE) {
-      // rolling windows up to the last minute boundary the watermark (less lateness) passed went out before
-      rolling.publishedThrough(calendar.startOf(Granularity.MINUTE, watermarkSec - policy.latenessSec()));
+    if (rolling != null) {
+      // rolling windows went out up to the last minute boundary the watermark (less lateness) passed,
+      // or up to the last final minute (a flush at the end of an input publishes past the watermark)
+      long through = watermarkSec == Long.MIN_VALUE
+          ? Long.MIN_VALUE : calendar.startOf(Granularity.MINUTE, watermarkSec - policy.latenessSec());
+      for (Published p : state.published()) {
+        if (p.granularity() == Granularity.MINUTE && p.isFinal()) {
+          through = Math.max(through, p.endSec());
+        }
+      }
+      if (through != Long.MIN_VALUE) {
+        rolling.publishedThrough(through);
+      }
     }
     for (Map<Long, Emitted> m : emitted.values()) {
       m.clear();

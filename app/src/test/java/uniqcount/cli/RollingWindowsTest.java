@@ -73,20 +73,6 @@ class RollingWindowsTest {
     return new Data(f, minutes, frames);
   }
 
-  /** The truth of [start, end): the union of the reference's minutes in it. */
-  private static long[] truth(ReferenceCounts minutes, long start, long end) {
-    Set<String> uids = new HashSet<>();
-    long frames = 0;
-    for (long m = start; m < end; m += 60) {
-      ReferenceCounts.Window w = minutes.windows.get("minute/" + Instant.ofEpochSecond(m));
-      if (w != null) {
-        uids.addAll(w.uids);
-        frames += w.frames;
-      }
-    }
-    return new long[] {uids.size(), frames};
-  }
-
   private static long sec(JsonNode r, String field) {
     return Instant.parse(r.get(field).asText()).getEpochSecond();
   }
@@ -146,7 +132,7 @@ class RollingWindowsTest {
         assertEquals(window + "/" + Instant.ofEpochSecond(start), Cli.key(r));
         // every record of the short ones, every 13th of the long ones (each is a union of up to 2 days of minutes)
         if (d <= 3600 || (end / 60) % 13 == 0 || end == byEnd.lastKey()) {
-          long[] t = truth(data.minutes(), start, end);
+          long[] t = data.minutes().truthOf(start, end);
           assertEquals(t[0] + "/" + t[1], r.get("uniques").asLong() + "/" + r.get("frames").asLong(),
               window + " ending " + Instant.ofEpochSecond(end));
           checked++;
@@ -170,7 +156,7 @@ class RollingWindowsTest {
     int checked = 0;
     for (String window : List.of("rolling-2h", "rolling-12h")) {
       for (JsonNode r : rolling(records, window).values()) {
-        long[] t = truth(data.minutes(), sec(r, "start"), sec(r, "end"));
+        long[] t = data.minutes().truthOf(sec(r, "start"), sec(r, "end"));
         double rse = r.get("rse").asDouble();
         long uniques = r.get("uniques").asLong();
         assertTrue(Math.abs(uniques - t[0]) <= Math.max(3 * rse * t[0], 0.5), r + " truth " + t[0]);

@@ -180,6 +180,60 @@ class KafkaCountTest {
         two.get("day/2020-03-11T00:00:00Z").get("frames").asLong());
   }
 
+  /**
+   * {@code --rolling} from a topic, across a restart of the job: every minute's rolling windows are
+   * published once, each the exact set count of its range (frames no later than the lateness).
+   */
+  @Test
+  void rollingWindowsFromATopicAreExactAndPublishedOnceAcrossARestart() throws Exception {
+    long start = Instant.parse("2021-05-02T22:10:00Z").getEpochSecond();
+    GeneratorOptions a = options(start, 7_200, 2, 21); // an hour
+    // the next hour, after a quiet minute: the first run's flush published rolling windows up to the
+    // end of its last minute, which frames of the second may not reach back into
+    GeneratorOptions b = options(start + 3_660, 7_200, 2, 22);
+    for (GeneratorOptions o : List.of(a, b)) {
+      o.delaySec = 5;
+    }
+    List<byte[]> linesA = GeneratedFrames.lines(a);
+    List<byte[]> linesB = GeneratedFrames.lines(b);
+    ReferenceCounts reference = new ReferenceCounts(java.time.ZoneId.of("UTC")).range(start - 5, start + 7_261);
+    linesA.forEach(l -> reference.add(l, 0, l.length));
+    linesB.forEach(l -> reference.add(l, 0, l.length));
+    createTopic("frames-rolling", 2);
+    String[] args = {"count", "--bootstrap-servers", SharedBroker.bootstrapServers(), "--topic", "frames-rolling",
+        "--group", "rolling-group", "--output-topic", "results-rolling", "--counter", "exact", "--lateness", "30s",
+        "--rolling", "10m,1h", "--exit-on-idle", "2s", "--stats-interval", "0"};
+    produce("frames-rolling", linesA);
+    Cli.Run first = Cli.run(args);
+    assertEquals(0, first.exit, first.err);
+    produce("frames-rolling", linesB);
+    Cli.Run second = Cli.run(args);
+    assertEquals(0, second.exit, second.err);
+
+    Map<String, Integer> seen = new TreeMap<>();
+    int checked = 0;
+    for (ConsumerRecord<String, String> r : readAll("results-rolling")) {
+      JsonNode v = JSON.readTree(r.value());
+      if (!v.get("window").asText().startsWith("rolling-")) {
+        continue;
+      }
+      assertEquals(null, seen.put(r.key(), 1), "published twice: " + r.value());
+      long from = Instant.parse(v.get("start").asText()).getEpochSecond();
+      long to = Instant.parse(v.get("end").asText()).getEpochSecond();
+      assertEquals(v.get("window").asText().equals("rolling-10m") ? 600 : 3600, to - from, r.value());
+      long[] truth = reference.truthOf(from, to);
+      assertEquals(truth[0] + "/" + truth[1], v.get("uniques") + "/" + v.get("frames"), r.value());
+      checked++;
+    }
+    // one per minute and duration, from the end of the first minute with frames to the end of the last
+    List<Long> minutes = new ArrayList<>();
+    reference.windows.keySet().stream().filter(k -> k.startsWith("minute/"))
+        .forEach(k -> minutes.add(Instant.parse(k.substring("minute/".length())).getEpochSecond()));
+    long minutesSpanned = (Collections.max(minutes) - Collections.min(minutes)) / 60 + 1;
+    assertTrue(minutesSpanned >= 121, "minutes: " + minutesSpanned);
+    assertEquals(2 * minutesSpanned, checked, seen.keySet().toString());
+  }
+
   @Test
   void staticMembershipGivesEachMemberItsOwnIdAndARestartResumes() throws Exception {
     long day = Instant.parse("2020-04-10T10:00:00Z").getEpochSecond();

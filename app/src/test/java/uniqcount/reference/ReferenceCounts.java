@@ -71,6 +71,23 @@ public final class ReferenceCounts {
     }
   }
 
+  /**
+   * The truth of any minute-aligned range [start, end) (a rolling window): the union of the
+   * reference's minutes in it, as {uniques, frames}.
+   */
+  public long[] truthOf(long startSec, long endSec) {
+    Set<String> uids = new HashSet<>();
+    long frames = 0;
+    for (long m = startSec; m < endSec; m += 60) {
+      Window w = windows.get("minute/" + Instant.ofEpochSecond(m));
+      if (w != null) {
+        uids.addAll(w.uids);
+        frames += w.frames;
+      }
+    }
+    return new long[] {uids.size(), frames};
+  }
+
   /** Window start by java.time: local truncation for minute/hour, first instant of the first date for the others. */
   public static ZonedDateTime start(String g, long ts, ZoneId zone) {
     ZonedDateTime t = Instant.ofEpochSecond(ts).atZone(zone);
