@@ -163,7 +163,7 @@
     var table = document.getElementById('table-rolling');
     table.replaceChildren();
     var head = el('tr');
-    ['window', 'from (UTC)', 'to (UTC)', 'uniques', 'frames', 'error'].forEach(function (h) {
+    ['window', 'from (UTC)', 'to (UTC)', 'uniques', 'frames', 'status', 'revision', 'error'].forEach(function (h) {
       head.appendChild(el('th', h));
     });
     var thead = el('thead');
@@ -181,6 +181,9 @@
       cell(tr, 'end', label('minute', r.end), r.end);
       cell(tr, 'uniques', number.format(r.uniques), r.uniques);
       cell(tr, 'frames', number.format(r.frames), r.frames);
+      var st = cell(tr, 'status', '', r.status);
+      st.appendChild(el('span', r.status, 'status status-' + String(r.status).replace(/[^a-z]/g, '')));
+      cell(tr, 'revision', r.revision, r.revision);
       cell(tr, 'error', error(r.rse), r.rse === null ? '' : r.rse);
       body.appendChild(tr);
       rows++;

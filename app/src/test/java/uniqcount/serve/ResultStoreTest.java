@@ -73,6 +73,41 @@ class ResultStoreTest {
   }
 
   @Test
+  void rollingWindowsAreHeldAndServedButNeverAnswerARange() throws Exception {
+    ResultStore store = new ResultStore(() -> (T0 + 86_400) * 1000);
+    for (int i = 0; i < 30; i++) {
+      long end = T0 + 60 + i * 60L;
+      assertEquals(ResultStore.Outcome.APPLIED, store.offerLine(new ResultRecord("rolling-1h", end - 3600, end, 100 + i,
+          200 + i, ResultRecord.Status.FINAL, 0, "exact", 0).toJson()));
+    }
+    assertEquals(30, store.size("rolling-1h"));
+    JsonNode page = JACKSON.readTree(store.toJson(ResultStore.Query.PAGE)).get("windows");
+    assertEquals(10, page.get("rolling-1h").size(), "the page: the latest ten");
+    assertEquals(129, page.get("rolling-1h").get(0).get("uniques").asInt(), "newest first");
+    assertEquals(30, JACKSON.readTree(store.toJson(PageServer.query("window=rolling-1h&limit=100"))).get("windows")
+        .get("rolling-1h").size());
+    // a range is answered from calendar windows only: with no minute held, none
+    assertTrue(assertThrowsRefused(store, Instant.ofEpochSecond(T0).toString(), Instant.ofEpochSecond(T0 + 600).toString()));
+    // a flood of invented kinds is bounded
+    for (int k = 1; k <= ResultStore.MAX_ROLLING_KINDS + 5; k++) {
+      store.offerLine(new ResultRecord("rolling-" + (100 + k) + "m", T0, T0 + 60, 1, 1, ResultRecord.Status.FINAL, 0,
+          "exact", 0).toJson());
+    }
+    assertEquals(6L, store.foreignByReason().get(ResultStore.TOO_MANY_KINDS));
+    assertEquals(ResultStore.Outcome.FOREIGN, store.offerLine(minute(T0, 1, "final", 0).replace("\"minute\"",
+        "\"rolling-1x\"")), "not a rolling window's name");
+  }
+
+  private static boolean assertThrowsRefused(ResultStore store, String from, String to) {
+    try {
+      store.uniques(from, to);
+      return false;
+    } catch (RangeQuery.Refused e) {
+      return true;
+    }
+  }
+
+  @Test
   void windowsComeNewestFirstAndTheQueryBoundsThem() throws Exception {
     ResultStore store = new ResultStore(() -> 0);
     for (int i = 0; i < 300; i++) { // five hours of minutes, in a shuffled order
