@@ -111,8 +111,8 @@ public final class Emitter {
 
   /**
    * Adds to every record it publishes from now on the window's sketch ({@code --emit-sketch}):
-   * base64 of its compact DataSketches HLL image ({@code hll} counters only). Republished records
-   * (after a restart or a takeover) go out without it.
+   * base64 of its compact DataSketches HLL image ({@code hll} counters only), republished records
+   * (after a restart or a takeover) too, from the counters held.
    */
   public Emitter withSketches() {
     if (spec.kind() != CounterSpec.Kind.HLL) {
@@ -153,7 +153,7 @@ public final class Emitter {
     }
     foldFinished();
     // rolling windows first: every window they need is still held (released below)
-    List<ResultRecord> out = rolling == null ? new ArrayList<>() : rolling(end);
+    List<ResultRecord> rolled = rolling == null ? List.of() : rolling(end);
     // Windows past their horizon leave their owners first: a frame counted from now on finds its
     // window released (late_dropped), so the update published below holds all the window got.
     List<WindowState> released = end ? List.of() : release();
@@ -186,6 +186,7 @@ public final class Emitter {
         p.frames += w.frames();
       }
     });
+    List<ResultRecord> out = new ArrayList<>();
     for (Map.Entry<Granularity, Map<Long, Publish>> byGranularity : due.entrySet()) {
       Granularity g = byGranularity.getKey();
       for (Map.Entry<Long, Publish> window : byGranularity.getValue().entrySet()) {
@@ -204,6 +205,7 @@ public final class Emitter {
         e.isFinal |= p.status != ResultRecord.Status.EARLY;
       }
     }
+    out.addAll(rolled); // after the calendar windows of the round
     if (!end) {
       forgetReleased();
     }
