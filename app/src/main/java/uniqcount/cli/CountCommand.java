@@ -68,7 +68,7 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--emit-sketch", description = "hll: every result carries \"sketch\", base64 of the window's Apache DataSketches HLL_8 image (compact; a small window as its coupons), for Druid, Spark, Pinot or DataSketches to merge.")
   boolean emitSketch;
 
-  @Option(names = "--rolling", paramLabel = "LIST", description = "Also publish rolling windows, e.g. 1h,24h,7d,30d: every minute, \"the last D up to the watermark\" as records with window \"rolling-24h\", the union of the minute, hour and day windows that tile it (exact with --counter exact). Up to 1d exact to the minute, longer from a whole hour; at most 31d. Holds those windows that long.")
+  @Option(names = "--rolling", paramLabel = "LIST", description = "Also publish rolling windows, e.g. 1h,24h,7d,30d: every minute, \"the last D up to the watermark\" as records with window \"rolling-24h\", the union of the minute, hour and day windows that tile it (exact with --counter exact). Up to 1d every minute, longer (whole hours, at most 31d) every hour. Holds those windows that long.")
   String rolling;
 
   @Option(names = "--windows", paramLabel = "LIST", defaultValue = "minute,hour,day,week,month,year", description = "Windows to count, comma-separated (default: ${DEFAULT-VALUE}).")
@@ -316,7 +316,20 @@ final class CountCommand implements Callable<Integer> {
         if (part.isBlank()) {
           throw UserException.usage("--rolling: an empty duration in '" + rolling + "' (write e.g. 1h,24h,7d)");
         }
-        durations.add(Durations.parse("--rolling", part));
+        Duration d = Durations.parse("--rolling", part);
+        String text = "'" + part.trim() + "'";
+        if (d.isZero() || d.getNano() != 0 || d.getSeconds() % 60 != 0) {
+          throw UserException.usage("--rolling: " + text + " is not a whole number of minutes, at least 1m (write e.g. 1h,24h,7d)");
+        }
+        if (d.getSeconds() > 86_400 && d.getSeconds() % 3600 != 0) {
+          throw UserException.usage("--rolling: " + text + " is longer than a day, so it must be whole hours"
+              + " (longer windows are published every hour, from a whole hour)");
+        }
+        if (d.getSeconds() > Rolling.MAX_SEC) {
+          throw UserException.usage("--rolling: " + text + " is longer than 31d (hour windows are held that long in every"
+              + " partition; for longer ranges use `uniqcount query`)");
+        }
+        durations.add(d);
       }
       b.rolling(Rolling.of(durations));
     }

@@ -59,6 +59,7 @@ public final class Emitter {
   private ZoneCalendar calendar;
   private final Map<Granularity, Map<Long, Emitted>> emitted = new EnumMap<>(Granularity.class);
   private long watermarkSec = Long.MIN_VALUE;
+  private boolean behind;
   /** This round's contributors. */
   private List<? extends Contributor> partitions = List.of();
 
@@ -97,6 +98,14 @@ public final class Emitter {
     for (Granularity g : Granularity.values()) {
       emitted.put(g, new HashMap<>());
     }
+  }
+
+  /**
+   * Whether the last round held the watermark back for rolling windows still to publish: the
+   * next round is due at once.
+   */
+  public boolean behind() {
+    return behind;
   }
 
   /** The global watermark (unix seconds), or {@link Long#MIN_VALUE} before there is one. */
@@ -139,15 +148,30 @@ public final class Emitter {
     return this;
   }
 
-  /** End of a finite input: every window's final (or update) record. */
+  /**
+   * End of a finite input: every window's final (or update) record, and the first rolling
+   * windows up to the end of the last minute with frames; {@link #flushMore()} gives the rest.
+   */
   public List<ResultRecord> flush() {
     return round(true);
+  }
+
+  /** After {@link #flush()}: the next rolling windows up to the end of the input, empty once all went out. */
+  public List<ResultRecord> flushMore() {
+    if (rolling == null) {
+      return List.of();
+    }
+    partitions = contributors.get();
+    return rolling(true);
   }
 
   private List<ResultRecord> round(boolean end) {
     long now = clock.nanoTime();
     List<? extends Contributor> partitions = contributors.get();
     this.partitions = partitions;
+    if (rolling != null) {
+      rolling.start(v -> forEachWindow(List.of(), v));
+    }
     if (!end) {
       advanceWatermark(now);
     }
@@ -300,6 +324,14 @@ public final class Emitter {
         min = Math.min(min, p.watermarkSec());
       }
     }
+    behind = false;
+    if (any && min != Long.MIN_VALUE && rolling != null && rolling.paceLimit() != Long.MIN_VALUE
+        && min > rolling.paceLimit() + policy.latenessSec()) {
+      // rolling windows set the pace: a round publishes a bounded number of them, and the windows
+      // they need are released only once they went out
+      min = rolling.paceLimit() + policy.latenessSec();
+      behind = true;
+    }
     if (any && min != Long.MIN_VALUE && min > watermarkSec) {
       watermarkSec = min;
     }
@@ -311,6 +343,7 @@ public final class Emitter {
     if (watermarkSec == Long.MIN_VALUE) {
       return released;
     }
+    seal();
     for (Granularity g : Granularity.values()) {
       long cut = watermarkSec - policy.latenessSec() - policy.retainSec(g);
       for (Windows windows : contributors()) {
@@ -318,6 +351,20 @@ public final class Emitter {
       }
     }
     return released;
+  }
+
+  /**
+   * Closes the windows past their late horizon to frames (those held longer for rolling windows
+   * included): a partition that lags the global watermark, idle and then back, cannot add to
+   * them, as before windows were held past their horizon.
+   */
+  private void seal() {
+    for (Granularity g : Granularity.values()) {
+      long cut = watermarkSec - policy.latenessSec() - policy.horizonSec(g);
+      for (Windows windows : contributors()) {
+        windows.seal(g, cut);
+      }
+    }
   }
 
   /** Forgets what was published for windows past their horizon (after their last update went out). */
@@ -351,6 +398,10 @@ public final class Emitter {
   /** Restores a state taken by {@link #state()} into this fresh emitter. */
   public void restore(State state) {
     watermarkSec = state.watermarkSec();
+    if (watermarkSec != Long.MIN_VALUE) {
+      partitions = contributors.get();
+      seal(); // the windows sealed before the restart take no frames while the first round is due
+    }
     if (rolling != null) {
       // rolling windows went out up to the last minute boundary the watermark (less lateness) passed,
       // or up to the last final minute (a flush at the end of an input publishes past the watermark)

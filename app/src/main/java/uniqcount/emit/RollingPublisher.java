@@ -28,8 +28,10 @@ import uniqcount.window.ZoneCalendar;
  * minute merges, whatever D — not one merge per hour of D.
  */
 final class RollingPublisher {
-  /** Windows published per pass: bounds the tiles copied at once when the watermark leaps (a replay's end). */
+  /** Minute boundaries per pass: bounds the tiles copied at once. */
   private static final int SLICE = 60;
+  /** Minute boundaries a round publishes (see {@link #paceLimit}). */
+  static final int PER_CALL = 240;
 
   private final long[] durations;
   private final ZoneCalendar calendar;
@@ -39,6 +41,8 @@ final class RollingPublisher {
   private final Map<Granularity, Map<Long, Tile>> tiles = new EnumMap<>(Granularity.class);
   /** Per duration, its last middle's union. */
   private final Map<Long, Middle> middles = new HashMap<>();
+  /** Per duration, whether its last window was empty (and the next empty one is not published). */
+  private final Map<Long, Boolean> empty = new HashMap<>();
   /** The end of the last windows published (a minute boundary), or {@link Long#MIN_VALUE}. */
   private long endSec = Long.MIN_VALUE;
 
@@ -54,8 +58,30 @@ final class RollingPublisher {
     this.endSec = endSec;
   }
 
+  /** From the end of the first minute with frames, for a fresh job (not restored) once there is one. */
+  void start(Consumer<Windows.WindowVisitor> windows) {
+    if (endSec == Long.MIN_VALUE) {
+      long first = firstMinute(windows, Long.MIN_VALUE);
+      if (first != Long.MAX_VALUE) {
+        endSec = first;
+      }
+    }
+  }
+
   /**
-   * The windows whose end is at most {@code limit}, not published yet.
+   * How far the watermark (less lateness) may run ahead of the rolling windows published, or
+   * {@link Long#MIN_VALUE} before the first: {@value #PER_CALL} minutes, so that one round
+   * publishes a bounded number of records and releases no window they still need.
+   */
+  long paceLimit() {
+    return endSec == Long.MIN_VALUE ? Long.MIN_VALUE : endSec + PER_CALL * 60L;
+  }
+
+  /**
+   * The windows whose end is at most {@code limit}, not published yet, up to 2 × {@value
+   * #PER_CALL} minute boundaries per call (call again for the rest). A stretch without frames
+   * costs one record per duration: once every duration's last window was empty and nothing held
+   * can reach a later one, it goes on at the next minute with frames.
    *
    * @param windows visits every window held by the contributors
    * @param sketchOf a record's sketch, or null for none
@@ -63,22 +89,28 @@ final class RollingPublisher {
   List<ResultRecord> publish(long limit, Consumer<Windows.WindowVisitor> windows,
       Function<DistinctCounter, String> sketchOf) {
     List<ResultRecord> out = new ArrayList<>();
+    start(windows);
     if (endSec == Long.MIN_VALUE) {
-      // a fresh job: from the end of its first minute with frames
-      long[] first = {Long.MAX_VALUE};
-      windows.accept(w -> {
-        if (w.granularity() == Granularity.MINUTE) {
-          first[0] = Math.min(first[0], w.startSec());
-        }
-      });
-      if (first[0] == Long.MAX_VALUE) {
-        return out;
-      }
-      endSec = first[0];
+      return out;
     }
     List<Long> ends = new ArrayList<>();
-    for (long w = calendar.endOf(Granularity.MINUTE, endSec); w <= limit; w = calendar.endOf(Granularity.MINUTE, w)) {
+    int boundaries = 0;
+    long w = endSec;
+    while (boundaries < 2 * PER_CALL) {
+      if (ends.isEmpty() && quiet(windows, w)) {
+        long next = firstMinute(windows, w);
+        if (next == Long.MAX_VALUE || next >= limit) { // nothing to publish up to the limit
+          endSec = Math.max(endSec, calendar.startOf(Granularity.MINUTE, limit));
+          break;
+        }
+        w = Math.max(w, next);
+      }
+      w = calendar.endOf(Granularity.MINUTE, w);
+      if (w > limit) {
+        break;
+      }
       ends.add(w);
+      boundaries++;
       if (ends.size() == SLICE) {
         publish(ends, windows, sketchOf, out);
         ends.clear();
@@ -90,11 +122,45 @@ final class RollingPublisher {
     return out;
   }
 
+  /** The start of the first minute window held that starts at or after {@code from}, or {@link Long#MAX_VALUE}. */
+  private static long firstMinute(Consumer<Windows.WindowVisitor> windows, long from) {
+    long[] first = {Long.MAX_VALUE};
+    windows.accept(x -> {
+      if (x.granularity() == Granularity.MINUTE && x.startSec() >= from) {
+        first[0] = Math.min(first[0], x.startSec());
+      }
+    });
+    return first[0];
+  }
+
+  /**
+   * Whether every duration's last window was empty and no window held before {@code w} can reach
+   * a window ending after it: the windows up to the next minute with frames are all empty.
+   */
+  private boolean quiet(Consumer<Windows.WindowVisitor> windows, long w) {
+    for (long d : durations) {
+      if (!empty.getOrDefault(d, false)) {
+        return false;
+      }
+    }
+    long reach = w - durations[durations.length - 1] - 3600; // the earliest start a later window may have
+    boolean[] held = {false};
+    windows.accept(x -> {
+      if (x.frames() > 0 && x.endSec() > reach && x.startSec() < w) {
+        held[0] = true;
+      }
+    });
+    return !held[0];
+  }
+
   private void publish(List<Long> ends, Consumer<Windows.WindowVisitor> windows,
       Function<DistinctCounter, String> sketchOf, List<ResultRecord> out) {
     refresh(ends, windows);
     for (long w : ends) {
       for (long d : durations) {
+        if (!Rolling.publishesAt(calendar, d, w)) {
+          continue;
+        }
         long start = Rolling.startOf(calendar, d, w);
         long[] middle = middle(start, w);
         DistinctCounter union;
@@ -116,6 +182,10 @@ final class RollingPublisher {
         };
         edges(start, w, middle, edge);
         DistinctCounter c = u[0];
+        if (frames[0] == 0 && empty.getOrDefault(d, false)) {
+          continue; // still empty: said once
+        }
+        empty.put(d, frames[0] == 0);
         out.add(new ResultRecord(Rolling.label(d), start, w, c.estimate(), frames[0], ResultRecord.Status.FINAL, 0,
             spec.kind().label(), c.relativeStandardError(), sketchOf.apply(c)));
       }
@@ -169,6 +239,9 @@ final class RollingPublisher {
     Rolling.TileVisitor need = (g, s) -> now.computeIfAbsent(g, x -> new HashMap<>()).putIfAbsent(s, new long[1]);
     for (long w : ends) {
       for (long d : durations) {
+        if (!Rolling.publishesAt(calendar, d, w)) {
+          continue;
+        }
         long start = Rolling.startOf(calendar, d, w);
         long[] middle = middle(start, w);
         edges(start, w, middle, need);

@@ -26,7 +26,9 @@ final class EmitterLoop {
     thread = new Thread(() -> {
       try {
         while (!stopped) {
-          Thread.sleep(tickMillis);
+          if (!emitter.behind()) { // held back for rolling windows still to publish: the next round at once
+            Thread.sleep(tickMillis);
+          }
           if (!stopped) {
             round(emitter, sink, lock);
           }

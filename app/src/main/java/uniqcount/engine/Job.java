@@ -355,8 +355,10 @@ public final class Job {
     try (ResultSink s = sink) {
       sink = null;
       if (end != Ingest.End.STOPPED && emitter != null) { // (Kafka: the merging member flushed)
-        for (ResultRecord r : emitter.flush()) {
-          s.write(r);
+        for (List<ResultRecord> batch = emitter.flush(); !batch.isEmpty(); batch = emitter.flushMore()) {
+          for (ResultRecord r : batch) {
+            s.write(r);
+          }
         }
       }
       if (config.recovery().checkpointDir() != null) {

@@ -950,22 +950,27 @@ final class KafkaIngest implements Ingest {
       }
       try {
         synchronized (publishLock) {
-          for (ResultRecord r : records) {
-            if (exactlyOnce) {
-              task.member.sendResult(config.output().topic(), r.key(), r.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            } else if (resultsTopic != null) {
-              resultsTopic.write(r);
+          boolean any = false;
+          for (List<ResultRecord> batch = records; !batch.isEmpty(); batch = flush ? emitter.flushMore() : List.of()) {
+            for (ResultRecord r : batch) {
+              if (exactlyOnce) {
+                task.member.sendResult(config.output().topic(), r.key(),
+                    r.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+              } else if (resultsTopic != null) {
+                resultsTopic.write(r);
+              }
+              local.write(r);
             }
-            local.write(r);
+            any = true;
           }
-          publishedSinceRecord |= !records.isEmpty();
+          publishedSinceRecord |= any;
           if (exactlyOnce) {
             writeMergeRecord(through);
             task.member.commit(true);
-          } else if (resultsTopic != null && !records.isEmpty()) {
+          } else if (resultsTopic != null && any) {
             resultsTopic.flush();
           }
-          if (!records.isEmpty()) {
+          if (any) {
             local.flush();
           }
         }

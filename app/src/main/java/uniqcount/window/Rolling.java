@@ -10,15 +10,16 @@ import java.util.Map;
 import uniqcount.UserException;
 
 /**
- * Rolling windows ({@code --rolling 1h,24h,7d}): "the last D up to the watermark", one per minute
- * boundary W, as the union of the calendar windows that tile it — never a second pass over frames.
+ * Rolling windows ({@code --rolling 1h,24h,7d}): "the last D up to the watermark", as the union of
+ * the calendar windows that tile it — never a second pass over frames.
  *
- * <p>Up to a day the window is exactly [W − D, W), tiled by minutes up to the first whole hour,
- * then hours (or a whole day), then minutes up to W. Beyond a day it starts at the hour holding
- * W − D (so it may be up to 59 minutes longer than D; its {@code start} says so): keeping minute
- * windows for weeks would cost 60 times the memory of hours. For that the windows used stay held
- * after their late horizon ({@link #retention}): their state, not their openness — a window past
- * its horizon still refuses frames, so rolling windows never change which frames count.
+ * <p>Up to a day, one every minute: [W − D, W) for each minute boundary W, tiled by minutes up to
+ * the first whole hour, then hours (or a whole day), then minutes up to W. Longer ones (whole
+ * hours), one every hour: [W − D, W) for each whole hour W, tiled by hours and days — keeping
+ * minute windows for weeks would cost 60 times the memory of hours, and a window starting
+ * mid-hour would need them. For that the windows used stay held after their late horizon
+ * ({@link #retention}): their state, not their openness — a window past its horizon is sealed
+ * and refuses frames, so rolling windows never change which frames count.
  */
 public final class Rolling {
   /** The longest rolling window: hour windows are held this long in every partition. */
@@ -45,6 +46,10 @@ public final class Rolling {
       Duration d = durations.get(i);
       if (d.getNano() != 0 || d.getSeconds() % 60 != 0 || d.getSeconds() < 60) {
         throw UserException.usage("--rolling: " + d + " is not a whole number of minutes (write e.g. 1h,24h,7d)");
+      }
+      if (d.getSeconds() > MINUTE_EXACT_SEC && d.getSeconds() % 3600 != 0) {
+        throw UserException.usage("--rolling: " + label(d.getSeconds()).substring("rolling-".length())
+            + " is longer than a day and not a whole number of hours (those are published hourly)");
       }
       if (d.getSeconds() > MAX_SEC) {
         throw UserException.usage("--rolling: at most 31d (hour windows are held that long in every partition; "
@@ -112,8 +117,9 @@ public final class Rolling {
   /**
    * How long after end + lateness the windows they are made of must stay held (at least), per
    * granularity: minutes for the longest rolling window of up to a day (and an hour, for the
-   * minutes after the last whole hour), hours and days for the longest one, plus the hour its
-   * start may be moved back. Empty for none.
+   * minutes after the last whole hour), hours and days for the longest one and an hour more (a
+   * start the zone moves back). Plus a minute: a window is computed before the round's release,
+   * and the watermark runs at most {@code lateness} ahead of its end. Empty for none.
    */
   public Map<Granularity, Long> retention() {
     Map<Granularity, Long> m = new EnumMap<>(Granularity.class);
@@ -134,7 +140,16 @@ public final class Rolling {
     return m;
   }
 
-  /** The start of the rolling window of {@code durationSec} ending at the minute boundary {@code endSec}. */
+  /** Whether a rolling window of {@code durationSec} ends at this minute boundary: every minute up to a day, else whole hours. */
+  public static boolean publishesAt(ZoneCalendar calendar, long durationSec, long endSec) {
+    return durationSec <= MINUTE_EXACT_SEC || calendar.startOf(Granularity.HOUR, endSec) == endSec;
+  }
+
+  /**
+   * The start of the rolling window of {@code durationSec} ending at {@code endSec}: {@code endSec
+   * - durationSec}, on the minute (hour, beyond a day) window holding it should a zone's boundaries
+   * not fall there (an offset with seconds, a 30-minute DST shift).
+   */
   public static long startOf(ZoneCalendar calendar, long durationSec, long endSec) {
     long start = endSec - durationSec;
     return durationSec <= MINUTE_EXACT_SEC

@@ -24,6 +24,11 @@ final class WindowSet {
   private WindowState current;
   private WindowState previous;
   private long releasedEndSec = Long.MIN_VALUE;
+  /**
+   * Windows ending at or before this take no more frames, though they may still be held (for
+   * rolling windows): the global watermark passed their late horizon.
+   */
+  private long sealedEndSec = Long.MIN_VALUE;
   /** Lateness plus this granularity's late horizon: how long after its end a window takes frames. */
   private final long keepSec;
 
@@ -65,14 +70,14 @@ final class WindowSet {
       w = windows.get(start);
       if (w == null) {
         long end = calendar.endOf(granularity, start);
-        if (end <= releasedEndSec || end <= cut) {
+        if (end <= releasedEndSec || end <= sealedEndSec || end <= cut) {
           return null;
         }
         w = new WindowState(granularity, start, end, counterSpec.newCounter());
         windows.put(start, w);
       }
     }
-    if (w.endSec() <= cut) {
+    if (w.endSec() <= cut || w.endSec() <= sealedEndSec) {
       return null;
     }
     previous = current;
@@ -102,6 +107,22 @@ final class WindowSet {
 
   long releasedEndSec() {
     return releasedEndSec;
+  }
+
+  /**
+   * Refuses frames from now on for every window ending at or before {@code endSec}, held or not
+   * (the windows at hand are dropped, so the next frame finds its window through the check).
+   */
+  void seal(long endSec) {
+    if (endSec > sealedEndSec) {
+      sealedEndSec = endSec;
+      current = none;
+      previous = none;
+    }
+  }
+
+  long sealedEndSec() {
+    return sealedEndSec;
   }
 
   /** Restores a window (from a checkpoint), merging into one already present. */

@@ -82,6 +82,19 @@ public final class Windows {
     }
   }
 
+  /**
+   * Refuses frames from now on for the windows of {@code g} ending at or before {@code endSec},
+   * without releasing them: what a release at the late horizon did before rolling windows held
+   * windows longer ({@link EventTimePolicy#retainSec}), so which frames count does not change.
+   */
+  public synchronized void seal(Granularity g, long endSec) {
+    for (WindowSet set : sets) {
+      if (set.granularity() == g) {
+        set.seal(endSec);
+      }
+    }
+  }
+
   /** Windows held now (all granularities). */
   public synchronized int windowCount() {
     int n = 0;
@@ -102,6 +115,7 @@ public final class Windows {
         for (int k = 0; k < sets.length; k++) {
           WindowSet from = other.sets[k];
           sets[k].restoreReleased(from.releasedEndSec());
+          sets[k].seal(from.sealedEndSec());
           for (WindowState w : from.windows()) {
             sets[k].restore(w.startSec(), w.endSec(), w.counter(), w.frames());
           }
