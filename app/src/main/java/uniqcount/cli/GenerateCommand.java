@@ -77,7 +77,18 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--live", description = "Event time follows the wall clock and lines are paced at -r per second; -c 0 runs until stopped.")
   boolean live;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "File to write (gzip if it ends in .gz), or - for stdout (default).")
+  /** gzip for .gz, zstd (level 3, with frame checksums) for .zst, else plain. */
+  private OutputStream compressed(OutputStream file) throws IOException {
+    if (output.endsWith(".gz")) {
+      return new GZIPOutputStream(file, 1 << 16);
+    }
+    if (output.endsWith(".zst")) {
+      return new BufferedOutputStream(new com.github.luben.zstd.ZstdOutputStream(file, 3).setChecksum(true), 1 << 16);
+    }
+    return new BufferedOutputStream(file, 1 << 16);
+  }
+
+  @Option(names = {"-o", "--output"}, paramLabel = "PATH", defaultValue = "-", description = "File to write (gzip if it ends in .gz, zstd if in .zst), or - for stdout (default).")
   String output;
 
   @picocli.CommandLine.Mixin
@@ -147,7 +158,7 @@ final class GenerateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw UserException.failure("--output " + output + ": cannot write (" + e.getMessage() + ")", e);
     }
-    try (OutputStream out = output.endsWith(".gz") ? new GZIPOutputStream(file, 1 << 16) : new BufferedOutputStream(file, 1 << 16)) {
+    try (OutputStream out = compressed(file)) {
       generator.writeAll(out);
     }
     return 0;

@@ -105,11 +105,19 @@ public final class Inputs {
     }
     try {
       BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
-      in.mark(2);
+      in.mark(4);
       int b0 = in.read();
       int b1 = in.read();
+      int b2 = in.read();
+      int b3 = in.read();
       in.reset();
-      InputStream content = b0 == 0x1f && b1 == 0x8b ? new StrictGzipInputStream(in) : in;
+      InputStream content = in;
+      if (b0 == 0x1f && b1 == 0x8b) {
+        content = new StrictGzipInputStream(in);
+      } else if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) { // a zstd frame (RFC 8878)
+        // strict: a truncated frame, trailing garbage or a bad checksum is an error, never a silent end
+        content = new com.github.luben.zstd.ZstdInputStream(in).setContinuous(false);
+      }
       return new NamedInputStream(content, name);
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       closeQuietly(raw, input);
@@ -188,10 +196,8 @@ public final class Inputs {
     public long skip(long n) throws IOException {
       try {
         return super.skip(n);
-      } catch (java.util.zip.ZipException | java.io.EOFException e) {
-        throw UserException.failure(name + ": " + e.getMessage(), e);
       } catch (IOException e) {
-        throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
+        throw failure(e);
       }
     }
 
@@ -199,11 +205,19 @@ public final class Inputs {
     public int read(byte[] b, int off, int len) throws IOException {
       try {
         return super.read(b, off, len);
-      } catch (java.util.zip.ZipException | java.io.EOFException e) {
-        throw UserException.failure(name + ": " + e.getMessage(), e);
       } catch (IOException e) {
-        throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
+        throw failure(e);
       }
+    }
+
+    private UserException failure(IOException e) {
+      if (e instanceof java.util.zip.ZipException || e instanceof java.io.EOFException) {
+        return UserException.failure(name + ": " + e.getMessage(), e);
+      }
+      if (e instanceof com.github.luben.zstd.ZstdIOException) {
+        return UserException.failure(name + ": damaged zstd data (" + e.getMessage() + ")", e);
+      }
+      return UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
     }
   }
 }
