@@ -24,8 +24,10 @@ import uniqcount.window.ZoneCalendar;
  * days in the middle, and the minutes after its last whole hour. Consecutive windows share their
  * middle, so each duration keeps its middle's union and reuses it while its tiles are unchanged;
  * each tile is copied from the contributors once and kept while it holds the same frames (a
- * counter only changes with its frames). So a window costs a copy of its middle and up to 118
- * minute merges, whatever D — not one merge per hour of D.
+ * counter only changes with its frames). For {@code hll} the minute edges are kept as unions too:
+ * the suffixes of the hour before the first whole hour, and the growing prefix of the last one.
+ * So a window costs a copy of its middle and two merges (up to 118 minute merges for {@code
+ * exact}), whatever D — not one merge per hour of D.
  */
 final class RollingPublisher {
   /** Minute boundaries per pass: bounds the tiles copied at once. */
@@ -41,6 +43,18 @@ final class RollingPublisher {
   private final Map<Granularity, Map<Long, Tile>> tiles = new EnumMap<>(Granularity.class);
   /** Per duration, its last middle's union. */
   private final Map<Long, Middle> middles = new HashMap<>();
+  /**
+   * Whether the minute edges are kept as unions per hour: for {@code hll}, whose counters are at
+   * most 2^P bytes; an exact set of an hour's users kept 60 times over would not be.
+   */
+  private final boolean cacheEdges;
+  /** The minutes after the last whole hour: their union, from {@link #prefixHour} to {@link #prefixEnd}. */
+  private DistinctCounter prefix;
+  private long prefixHour = Long.MIN_VALUE;
+  private long prefixEnd = Long.MIN_VALUE;
+  private long prefixFrames;
+  /** The minutes before the first whole hour: suffix unions, by the hour's end. */
+  private final Map<Long, Suffixes> suffixes = new HashMap<>();
   /** Per duration, whether its last window was empty (and the next empty one is not published). */
   private final Map<Long, Boolean> empty = new HashMap<>();
   /** The end of the last windows published (a minute boundary), or {@link Long#MIN_VALUE}. */
@@ -51,6 +65,7 @@ final class RollingPublisher {
     this.calendar = calendar;
     this.days = days;
     this.spec = spec;
+    this.cacheEdges = spec.kind() == CounterSpec.Kind.HLL;
   }
 
   /** After a restart: the windows up to this minute boundary were published. */
@@ -173,14 +188,26 @@ final class RollingPublisher {
           frames[0] = m.frames;
         }
         DistinctCounter[] u = {union};
-        Rolling.TileVisitor edge = (g, s) -> {
-          Tile t = tiles.get(g).get(s);
-          if (t.counter != null) {
-            u[0] = u[0].merge(t.counter);
-            frames[0] += t.frames;
+        long h1 = firstHour(start);
+        long h2 = calendar.startOf(Granularity.HOUR, w);
+        if (cacheEdges && h1 <= h2) {
+          // the minutes before the first whole hour end an hour, those after the last begin one:
+          // unions kept per hour, so a window costs two merges here, not one per minute
+          for (Edge e : new Edge[] {start < h1 ? suffix(start, h1) : null, h2 < w ? prefix(h2, w) : null}) {
+            if (e != null && e.counter != null) {
+              u[0] = u[0].merge(e.counter);
+              frames[0] += e.frames;
+            }
           }
-        };
-        edges(start, w, middle, edge);
+        } else {
+          edges(start, w, middle, (g, s) -> {
+            Tile t = tiles.get(g).get(s);
+            if (t.counter != null) {
+              u[0] = u[0].merge(t.counter);
+              frames[0] += t.frames;
+            }
+          });
+        }
         DistinctCounter c = u[0];
         if (frames[0] == 0 && empty.getOrDefault(d, false)) {
           continue; // still empty: said once
@@ -202,6 +229,73 @@ final class RollingPublisher {
       Rolling.tiles(calendar, days, start, middle[0], visitor);
       Rolling.tiles(calendar, days, middle[1], end, visitor);
     }
+  }
+
+  /** The first hour boundary at or after {@code t}. */
+  private long firstHour(long t) {
+    long h = calendar.startOf(Granularity.HOUR, t);
+    return h == t ? t : calendar.endOf(Granularity.HOUR, h);
+  }
+
+  /** The union of the minutes [hour, end), extended minute by minute while its minutes keep their frames. */
+  private Edge prefix(long hour, long end) {
+    if (prefixHour != hour || prefixEnd > end || framesOf(hour, prefixEnd) != prefixFrames) {
+      prefixHour = hour;
+      prefixEnd = hour;
+      prefix = null;
+      prefixFrames = 0;
+    }
+    for (long m = prefixEnd; m < end; m = calendar.endOf(Granularity.MINUTE, m)) {
+      Tile t = tiles.get(Granularity.MINUTE).get(m);
+      if (t.counter != null) {
+        prefix = prefix == null ? t.counter.copy() : prefix.merge(t.counter);
+        prefixFrames += t.frames;
+      }
+    }
+    prefixEnd = end;
+    return new Edge(prefix, prefixFrames);
+  }
+
+  /**
+   * The union of the minutes [start, hourEnd): every suffix of that hour from {@code start} on is
+   * built once (each a copy of the next one and a merge) and kept while its minutes keep their frames.
+   */
+  private Edge suffix(long start, long hourEnd) {
+    Suffixes x = suffixes.get(hourEnd);
+    boolean valid = x != null && x.unions.containsKey(start);
+    for (long m = start; valid && m < hourEnd; m = calendar.endOf(Granularity.MINUTE, m)) {
+      valid = tiles.get(Granularity.MINUTE).get(m).frames == x.minuteFrames.get(m);
+    }
+    if (!valid) {
+      x = new Suffixes();
+      List<Long> minutes = new ArrayList<>();
+      for (long m = start; m < hourEnd; m = calendar.endOf(Granularity.MINUTE, m)) {
+        minutes.add(m);
+      }
+      DistinctCounter acc = null;
+      long frames = 0;
+      for (int i = minutes.size() - 1; i >= 0; i--) {
+        long m = minutes.get(i);
+        Tile t = tiles.get(Granularity.MINUTE).get(m);
+        if (t.counter != null) {
+          acc = acc == null ? t.counter.copy() : acc.copy().merge(t.counter);
+          frames += t.frames;
+        }
+        x.minuteFrames.put(m, t.frames);
+        x.unions.put(m, new Edge(acc, frames));
+      }
+      suffixes.put(hourEnd, x);
+    }
+    return x.unions.get(start);
+  }
+
+  /** Frames of the minute tiles [from, to). */
+  private long framesOf(long from, long to) {
+    long frames = 0;
+    for (long m = from; m < to; m = calendar.endOf(Granularity.MINUTE, m)) {
+      frames += tiles.get(Granularity.MINUTE).get(m).frames;
+    }
+    return frames;
   }
 
   /** [first whole hour, last whole hour) of [start, end), or null when it holds no whole hour. */
@@ -288,6 +382,8 @@ final class RollingPublisher {
     for (long d : durations) {
       keepFrom = Math.min(keepFrom, Rolling.startOf(calendar, d, lastEnd));
     }
+    long from = keepFrom;
+    suffixes.keySet().removeIf(hourEnd -> hourEnd <= from);
     for (Map<Long, Tile> m : tiles.values()) {
       for (Iterator<Long> it = m.keySet().iterator(); it.hasNext(); ) {
         if (it.next() < keepFrom) { // a tile starts at or after the start of the window it tiles
@@ -295,6 +391,15 @@ final class RollingPublisher {
         }
       }
     }
+  }
+
+  /** The union of some minutes (null: none had frames) and their frames. */
+  private record Edge(DistinctCounter counter, long frames) {}
+
+  /** The suffix unions of one hour's minutes, by first minute, and the frames each minute had. */
+  private static final class Suffixes {
+    final Map<Long, Edge> unions = new HashMap<>();
+    final Map<Long, Long> minuteFrames = new HashMap<>();
   }
 
   /** A calendar window that tiles rolling windows: its counter merged over the contributors. */

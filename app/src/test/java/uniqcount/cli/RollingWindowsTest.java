@@ -147,13 +147,32 @@ class RollingWindowsTest {
     o.users = 20_000;
     o.delaySec = 3;
     Data data = write(dir, o, "frames.jsonl");
-    Cli.Run run = Cli.run("count", "-i", data.file().toString(), "--counter", "hll", "--emit-sketch",
-        "--rolling", "2h,12h", "--emit", "final", "--stats-interval", "0");
+    // fed slowly with frames no later than the lateness: the minutes' published sketches are what
+    // the rolling windows were made of
+    Cli.Run run = Cli.run(new Throttled(Files.readAllBytes(data.file())), "count", "-i", "-", "--counter", "hll",
+        "--emit-sketch", "--lateness", "30s", "--rolling", "2h,12h", "--emit", "final", "--early-interval", "50ms",
+        "--stats-interval", "0");
     assertEquals(0, run.exit, run.err);
     List<JsonNode> records = Cli.parse(run.out);
+    Map<String, JsonNode> last = Cli.lastPerWindow(run.out);
     int checked = 0;
     for (String window : List.of("rolling-2h", "rolling-12h")) {
       for (JsonNode r : rolling(records, window).values()) {
+        // DataSketches' union of the published minute sketches in its range: the same registers
+        org.apache.datasketches.hll.Union minutes = new org.apache.datasketches.hll.Union(14);
+        for (long m = sec(r, "start"); m < sec(r, "end"); m += 60) {
+          JsonNode minute = last.get("minute/" + Instant.ofEpochSecond(m));
+          if (minute != null) {
+            minutes.update(HllSketch.heapify(Base64.getDecoder().decode(minute.get("sketch").asText())));
+          }
+        }
+        // compared with the same (composite) estimator: a union grown coupon by coupon past the
+        // coupon limit reports its HIP estimate
+        HllSketch theirs = minutes.getResult();
+        HllSketch ours = HllSketch.heapify(Base64.getDecoder().decode(r.get("sketch").asText()));
+        assertEquals(theirs.isEstimationMode() ? theirs.getCompositeEstimate() : theirs.getEstimate(),
+            ours.isEstimationMode() ? ours.getCompositeEstimate() : ours.getEstimate(), 1e-9,
+            "the union of its minutes, by DataSketches: " + r.get("window") + " " + r.get("start"));
         long[] t = data.minutes().truthOf(sec(r, "start"), sec(r, "end"));
         double rse = r.get("rse").asDouble();
         long uniques = r.get("uniques").asLong();
