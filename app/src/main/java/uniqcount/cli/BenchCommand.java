@@ -73,6 +73,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--decode-only", description = "Skip the end-to-end runs.")
   boolean decodeOnly;
 
+  @Option(names = "--compressed", description = "Also end to end from a gzip (level 6) and a zstd (level 3) copy of the same frames, interleaved with the plain runs (the copies are temporary files).")
+  boolean compressed;
+
   @Option(names = "--keep", description = "Keep the generated file (its path is printed).")
   boolean keep;
 
@@ -246,25 +249,64 @@ final class BenchCommand implements Callable<Integer> {
   private void endToEnd(Path file, Map<String, Double> decodeRates) throws IOException, InterruptedException {
     List<String> jvm = childJvm();
     jvm.add(Main.class.getName());
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    inputs.put("plain", file);
+    try {
+      if (compressed) {
+        inputs.put("gzip", compress(file, ".jsonl.gz", out -> new java.util.zip.GZIPOutputStream(out, 1 << 16)));
+        inputs.put("zstd", compress(file, ".jsonl.zst", out -> new com.github.luben.zstd.ZstdOutputStream(out, 3)));
+      }
+      endToEnd(jvm, inputs, decodeRates);
+    } finally {
+      for (Map.Entry<String, Path> e : inputs.entrySet()) {
+        if (!e.getKey().equals("plain")) {
+          Files.deleteIfExists(e.getValue());
+        }
+      }
+    }
+  }
+
+  /** A compressed copy of {@code file} in a temporary file. */
+  private Path compress(Path file, String suffix, Compressor compressor) throws IOException {
+    Path to = Files.createTempFile("uniqcount-bench-", suffix);
+    long t0 = System.nanoTime();
+    try (InputStream in = Files.newInputStream(file); OutputStream out = compressor.wrap(Files.newOutputStream(to))) {
+      in.transferTo(out);
+    }
+    io.err().printf(Locale.ROOT, "bench: %s: %.1f MB (%.1f s to write)%n", to, Files.size(to) / 1e6,
+        (System.nanoTime() - t0) / 1e9);
+    return to;
+  }
+
+  /** Wraps a file's stream in a compressor. */
+  private interface Compressor {
+    OutputStream wrap(OutputStream out) throws IOException;
+  }
+
+  private void endToEnd(List<String> jvm, Map<String, Path> inputs, Map<String, Double> decodeRates)
+      throws IOException, InterruptedException {
     List<String[]> configs = new ArrayList<>();
-    for (int t : threads) {
-      configs.add(new String[] {Integer.toString(t), "validate"});
-      configs.add(new String[] {Integer.toString(t), "trust"});
+    for (String input : inputs.keySet()) {
+      for (int t : threads) {
+        configs.add(new String[] {Integer.toString(t), "validate", input});
+        configs.add(new String[] {Integer.toString(t), "trust", input});
+      }
     }
     Map<String, List<Map<String, String>>> results = new LinkedHashMap<>();
     for (int run = 0; run < runs; run++) {
       for (String[] c : configs) {
         List<String> cmd = new ArrayList<>(jvm);
-        cmd.addAll(List.of("count", "--input", file.toString(), "--threads", c[0], "--counter", counter, "--stats-interval", "0"));
+        cmd.addAll(List.of("count", "--input", inputs.get(c[2]).toString(), "--threads", c[0], "--counter", counter,
+            "--stats-interval", "0"));
         if (c[1].equals("trust")) {
           cmd.add("--trust-input");
         }
-        results.computeIfAbsent(c[0] + " " + c[1], k -> new ArrayList<>()).add(runCount(cmd));
+        results.computeIfAbsent(String.join(" ", c), k -> new ArrayList<>()).add(runCount(cmd));
       }
     }
     io.out().printf(Locale.ROOT, "%nend to end: count --input FILE --counter %s (all six windows, results to a discarded stdout), median of %d runs%n", counter, runs);
-    io.out().printf(Locale.ROOT, "  %-7s %-8s %-18s %12s %9s %8s %12s %13s%n",
-        "threads", "mode", "scanner", "frames/s", "MB/s", "rss_mb", "decode_share", "json_vs_alone");
+    io.out().printf(Locale.ROOT, "  %-7s %-8s %-5s %-18s %12s %9s %8s %12s %13s%n",
+        "threads", "mode", "input", "scanner", "frames/s", "MB/s", "rss_mb", "decode_share", "json_vs_alone");
     for (Map.Entry<String, List<Map<String, String>>> e : results.entrySet()) {
       List<Map<String, String>> rs = e.getValue();
       rs.sort((a, b) -> Double.compare(Double.parseDouble(a.get("frames_per_s")), Double.parseDouble(b.get("frames_per_s"))));
@@ -274,9 +316,11 @@ final class BenchCommand implements Callable<Integer> {
       Double alone = decodeRates.get(c[1].equals("trust") ? "auto+trust" : "auto");
       // Time per frame decoding alone over time per frame per worker thread in the pipeline.
       double jsonShare = alone == null ? Double.NaN : fps / Integer.parseInt(c[0]) / alone;
-      io.out().printf(Locale.ROOT, "  %-7s %-8s %-18s %,12.0f %,9.0f %8s %12s %13.2f%n", c[0], c[1], m.get("scanner"),
-          fps, Double.parseDouble(m.get("mb_per_s")), m.get("peak_rss_mb"), m.get("decode_share"), jsonShare);
+      io.out().printf(Locale.ROOT, "  %-7s %-8s %-5s %-18s %,12.0f %,9.0f %8s %12s %13.2f%n", c[0], c[1], c[2],
+          m.get("scanner"), fps, Double.parseDouble(m.get("mb_per_s")), m.get("peak_rss_mb"), m.get("decode_share"),
+          jsonShare);
     }
+    io.out().println("  MB/s: of the frames as decoded (uncompressed), whatever the input's form.");
     io.out().println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
     io.out().println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
   }
@@ -451,8 +495,8 @@ final class BenchCommand implements Callable<Integer> {
         m.put(kv.substring(0, eq), kv.substring(eq + 1));
       }
     }
-    io.err().printf(Locale.ROOT, "bench: %s thread(s)%s: %s frames/s%n", cmd.get(cmd.indexOf("--threads") + 1),
-        cmd.contains("--trust-input") ? " trusted" : "", m.get("frames_per_s"));
+    io.err().printf(Locale.ROOT, "bench: %s thread(s)%s, %s: %s frames/s%n", cmd.get(cmd.indexOf("--threads") + 1),
+        cmd.contains("--trust-input") ? " trusted" : "", cmd.get(cmd.indexOf("--input") + 1), m.get("frames_per_s"));
     return m;
   }
 

@@ -9,14 +9,16 @@ import org.junit.jupiter.api.Test;
 class BenchCommandTest {
   @Test
   void smallBenchPrintsEveryPathAndEveryEndToEndRow() {
-    Cli.Run r = Cli.run("bench", "-c", "3000", "--rounds", "1", "--runs", "1", "--threads", "1");
+    Cli.Run r = Cli.run("bench", "-c", "3000", "--rounds", "1", "--runs", "1", "--threads", "1", "--compressed");
     assertEquals(0, r.exit, r.err);
     assertTrue(r.out.contains("decode only: 3,000 frames"), r.out);
     for (String path : new String[] {"exact ", "swar ", "exact+trust "}) {
       assertTrue(r.out.contains("\n  " + path), path + " missing:\n" + r.out);
     }
-    assertTrue(r.out.matches("(?s).*\\n  1 +validate .*"), r.out);
-    assertTrue(r.out.matches("(?s).*\\n  1 +trust +exact\\+trust .*"), r.out);
+    for (String input : new String[] {"plain", "gzip", "zstd"}) {
+      assertTrue(r.out.matches("(?s).*\\n  1 +validate +" + input + " .*"), input + ":\n" + r.out);
+      assertTrue(r.out.matches("(?s).*\\n  1 +trust +" + input + " +exact\\+trust .*"), input + ":\n" + r.out);
+    }
   }
 
   @Test
