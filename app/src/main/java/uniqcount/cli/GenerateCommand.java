@@ -83,7 +83,12 @@ final class GenerateCommand implements Callable<Integer> {
       return new GZIPOutputStream(file, 1 << 16);
     }
     if (output.endsWith(".zst")) {
-      return new BufferedOutputStream(new com.github.luben.zstd.ZstdOutputStream(file, 3).setChecksum(true), 1 << 16);
+      try {
+        return new BufferedOutputStream(new com.github.luben.zstd.ZstdOutputStream(file, 3).setChecksum(true), 1 << 16);
+      } catch (IOException | RuntimeException | LinkageError e) {
+        file.close();
+        throw e;
+      }
     }
     return new BufferedOutputStream(file, 1 << 16);
   }

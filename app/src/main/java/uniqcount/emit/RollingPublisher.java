@@ -3,7 +3,6 @@ package uniqcount.emit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -111,7 +110,9 @@ final class RollingPublisher {
     List<Long> ends = new ArrayList<>();
     int boundaries = 0;
     long w = endSec;
-    while (boundaries < 2 * PER_CALL) {
+    // 2 x PER_CALL boundaries or a little more, and more while they gave no record (windows still
+    // empty, or none of the hourly ones due): an empty answer means published up to the limit
+    while (true) {
       if (ends.isEmpty() && quiet(windows, w)) {
         long next = firstMinute(windows, w);
         if (next == Long.MAX_VALUE || next >= limit) { // nothing to publish up to the limit
@@ -129,6 +130,9 @@ final class RollingPublisher {
       if (ends.size() == SLICE) {
         publish(ends, windows, sketchOf, out);
         ends.clear();
+        if (boundaries >= 2 * PER_CALL && !out.isEmpty()) {
+          break;
+        }
       }
     }
     if (!ends.isEmpty()) {
@@ -161,7 +165,9 @@ final class RollingPublisher {
     long reach = w - durations[durations.length - 1] - 3600; // the earliest start a later window may have
     boolean[] held = {false};
     windows.accept(x -> {
-      if (x.frames() > 0 && x.endSec() > reach && x.startSec() < w) {
+      boolean tile = x.granularity() == Granularity.MINUTE || x.granularity() == Granularity.HOUR
+          || days && x.granularity() == Granularity.DAY; // a week, month or year window tiles nothing
+      if (tile && x.frames() > 0 && x.endSec() > reach && x.startSec() < w) {
         held[0] = true;
       }
     });
@@ -378,18 +384,34 @@ final class RollingPublisher {
 
   /** Forgets the tiles before every later window's start. */
   private void prune(long lastEnd) {
+    // a tile starts at or after the start of the window it tiles; minutes tile only windows of up
+    // to a day (longer ones are whole hours), so they go by the earliest start of those
     long keepFrom = Long.MAX_VALUE;
+    long keepMinutesFrom = lastEnd;
+    java.util.Set<Long> oldEdges = new java.util.HashSet<>(); // the hours whose suffixes are in use
     for (long d : durations) {
-      keepFrom = Math.min(keepFrom, Rolling.startOf(calendar, d, lastEnd));
-    }
-    long from = keepFrom;
-    suffixes.keySet().removeIf(hourEnd -> hourEnd <= from);
-    for (Map<Long, Tile> m : tiles.values()) {
-      for (Iterator<Long> it = m.keySet().iterator(); it.hasNext(); ) {
-        if (it.next() < keepFrom) { // a tile starts at or after the start of the window it tiles
-          it.remove();
-        }
+      long start = Rolling.startOf(calendar, d, lastEnd);
+      keepFrom = Math.min(keepFrom, start);
+      if (d <= 86_400) {
+        keepMinutesFrom = Math.min(keepMinutesFrom, calendar.startOf(Granularity.HOUR, start));
+        oldEdges.add(firstHour(start));
+        oldEdges.add(firstHour(calendar.endOf(Granularity.MINUTE, start))); // the next window's, at an hour's end
       }
+    }
+    // a suffix kept for a later duration's reuse a day on would hold up to 60 counters per hour between
+    suffixes.keySet().retainAll(oldEdges);
+    // minutes are tiles of the edges only: the hours of the old edges and the last two hours
+    long recent = calendar.startOf(Granularity.HOUR, lastEnd) - 3600;
+    tiles.getOrDefault(Granularity.MINUTE, new HashMap<>()).keySet().removeIf(start -> {
+      if (start >= recent) {
+        return false;
+      }
+      long hourEnd = firstHour(calendar.endOf(Granularity.MINUTE, start));
+      return !oldEdges.contains(hourEnd) && !oldEdges.contains(calendar.endOf(Granularity.HOUR, hourEnd));
+    });
+    for (Map.Entry<Granularity, Map<Long, Tile>> e : tiles.entrySet()) {
+      long from = e.getKey() == Granularity.MINUTE ? keepMinutesFrom : keepFrom;
+      e.getValue().keySet().removeIf(start -> start < from);
     }
   }
 

@@ -513,6 +513,9 @@ final class KafkaIngest implements Ingest {
         o.clockWritten = true;
       }
       partition.expect();
+      if (cutWatermark != Long.MIN_VALUE) {
+        cut(o, cutWatermark); // sealed as the windows of the partitions already owned (the line is not in its state)
+      }
       owned.put(p, o);
       job.partitions().add(partition);
       return next;
@@ -607,12 +610,22 @@ final class KafkaIngest implements Ingest {
         return;
       }
       cutWatermark = w;
-      List<WindowState> dropped = new ArrayList<>();
       for (Owned o : owned.values()) {
-        for (Granularity g : config.counting().windows()) {
-          o.partition.windows().release(g, w - config.timing().policy().latenessSec() - config.timing().policy().retainSec(g),
-              dropped);
-        }
+        cut(o, w);
+      }
+    }
+
+    /**
+     * Seals this partition's windows past their late horizon of the global watermark {@code w}
+     * (they take no more frames, even from this partition lagging behind) and releases those past
+     * what rolling windows need held ({@link uniqcount.window.EventTimePolicy#retainSec}).
+     */
+    private void cut(Owned o, long w) {
+      uniqcount.window.EventTimePolicy policy = config.timing().policy();
+      List<WindowState> dropped = new ArrayList<>();
+      for (Granularity g : config.counting().windows()) {
+        o.partition.windows().seal(g, w - policy.latenessSec() - policy.horizonSec(g));
+        o.partition.windows().release(g, w - policy.latenessSec() - policy.retainSec(g), dropped);
       }
     }
 
@@ -945,6 +958,16 @@ final class KafkaIngest implements Ingest {
         }
       }
       List<ResultRecord> records = flush ? emitter.flush() : emitter.tick();
+      // held back for rolling windows still to publish: more rounds now (bounded), not one per commit
+      for (long until = job.clock().nanoTime() + 200_000_000L;
+          !flush && emitter.behind() && records.size() < 1000 && job.clock().nanoTime() < until; ) {
+        List<ResultRecord> more = emitter.tick();
+        if (more.isEmpty() && !emitter.behind()) {
+          break;
+        }
+        records = new ArrayList<>(records);
+        records.addAll(more);
+      }
       if (!exactlyOnce) {
         task.member.commit(true); // refused for a member the group moved on from: then nothing is published
       }

@@ -114,7 +114,8 @@ public final class Inputs {
       InputStream content = in;
       if (b0 == 0x1f && b1 == 0x8b) {
         content = new StrictGzipInputStream(in);
-      } else if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) { // a zstd frame (RFC 8878)
+      } else if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd // a zstd frame (RFC 8878)
+          || (b0 & 0xf0) == 0x50 && b1 == 0x2a && b2 == 0x4d && b3 == 0x18) { // a skippable frame first (pzstd)
         // strict: a truncated frame, trailing garbage or a bad checksum is an error, never a silent end
         content = new com.github.luben.zstd.ZstdInputStream(in).setContinuous(false);
       }

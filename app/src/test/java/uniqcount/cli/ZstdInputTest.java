@@ -55,6 +55,14 @@ class ZstdInputTest {
         assertEquals(truth, Cli.lastValuesPerWindow(r.out), input + ", " + threads + " thread(s)");
       }
     }
+    // a skippable frame first, as pzstd writes: still zstd
+    Path skippable = dir.resolve("skippable.zst");
+    byte[] header = {0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4};
+    Files.write(skippable, header);
+    Files.write(skippable, z, java.nio.file.StandardOpenOption.APPEND);
+    Cli.Run fromSkippable = Cli.run("count", "-i", skippable.toString(), "--counter", "exact", "--stats-interval", "0");
+    assertEquals(0, fromSkippable.exit, fromSkippable.err);
+    assertEquals(truth, Cli.lastValuesPerWindow(fromSkippable.out), "after a skippable frame");
     Cli.Run both = Cli.run("count", "-i", two.toString(), "--counter", "exact", "--stats-interval", "0");
     assertEquals(0, both.exit, both.err);
     Cli.Run separately = Cli.run("count", "-i", plain.toString(), "-i", generate("g.jsonl", "5").toString(),
