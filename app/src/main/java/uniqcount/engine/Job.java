@@ -277,7 +277,8 @@ public final class Job {
       // Kafka: partitions come and go with the group; the ingest merges, commits and publishes
       partitions = new CopyOnWriteArrayList<>();
       sink = openSinks(-1);
-      stats = new Stats(workers, partitions, streams.err(), scannerLabel);
+      stats = new Stats(workers, partitions, streams.err(), scannerLabel,
+        () -> new long[] {goneImplausible.get(), goneLateDropped.get()});
       stats.startReporting(config.timing().statsInterval());
       return;
     }
@@ -303,7 +304,8 @@ public final class Job {
       }
       sink.flush();
     }
-    stats = new Stats(workers, partitions, streams.err(), scannerLabel);
+    stats = new Stats(workers, partitions, streams.err(), scannerLabel,
+        () -> new long[] {goneImplausible.get(), goneLateDropped.get()});
     stats.startReporting(config.timing().statsInterval());
     long tickMillis = Math.max(10, Math.min(200, config.timing().earlyInterval().toMillis()));
     emitterLoop = new EmitterLoop(emitter, sink, emitLock, tickMillis, this::fail);

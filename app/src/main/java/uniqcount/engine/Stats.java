@@ -29,9 +29,13 @@ final class Stats {
   private final PrintStream err;
   private final long startNanos = System.nanoTime();
   private final String scanner;
+  /** What partitions given up (Kafka) had judged here: {implausible, late dropped}. */
+  private final java.util.function.Supplier<long[]> gone;
   private Thread reporter;
 
-  Stats(List<Worker> workers, List<Partition> partitions, PrintStream err, String scanner) {
+  Stats(List<Worker> workers, List<Partition> partitions, PrintStream err, String scanner,
+      java.util.function.Supplier<long[]> gone) {
+    this.gone = gone;
     this.workers = workers;
     this.partitions = partitions;
     this.err = err;
@@ -72,8 +76,9 @@ final class Stats {
   }
 
   String line() {
-    long implausible = 0;
-    long lateDropped = 0;
+    long[] given = gone.get(); // a Kafka run gives its partitions up before its last line
+    long implausible = given[0];
+    long lateDropped = given[1];
     long[] rejected = new long[Reject.count()];
     long[] total = Worker.WorkerStats.sum(workers);
     long frames = total[Worker.WorkerStats.FRAMES];
