@@ -43,6 +43,16 @@
     return td;
   }
 
+  // uniques, frames, status, revision and error of a record, as cells of its row
+  function countCells(tr, r) {
+    cell(tr, 'uniques', number.format(r.uniques), r.uniques);
+    cell(tr, 'frames', number.format(r.frames), r.frames);
+    var st = cell(tr, 'status', '', r.status);
+    st.appendChild(el('span', r.status, 'status status-' + String(r.status).replace(/[^a-z]/g, '')));
+    cell(tr, 'revision', r.revision, r.revision);
+    cell(tr, 'error', error(r.rse), r.rse === null ? '' : r.rse);
+  }
+
   function renderTable(kind, records) {
     var table = document.getElementById('table-' + kind);
     var rows = records.slice(0, ROWS[kind]);
@@ -67,12 +77,7 @@
       tr.setAttribute('data-key', r.key);
       tr.setAttribute('data-status', r.status);
       cell(tr, 'start', label(kind, r.start), r.start);
-      cell(tr, 'uniques', number.format(r.uniques), r.uniques);
-      cell(tr, 'frames', number.format(r.frames), r.frames);
-      var st = cell(tr, 'status', '', r.status);
-      st.appendChild(el('span', r.status, 'status status-' + String(r.status).replace(/[^a-z]/g, '')));
-      cell(tr, 'revision', r.revision, r.revision);
-      cell(tr, 'error', error(r.rse), r.rse === null ? '' : r.rse);
+      countCells(tr, r);
       body.appendChild(tr);
     });
     table.appendChild(body);
@@ -179,12 +184,7 @@
       cell(tr, 'window', 'last ' + k.slice('rolling-'.length), k);
       cell(tr, 'start', label('minute', r.start), r.start);
       cell(tr, 'end', label('minute', r.end), r.end);
-      cell(tr, 'uniques', number.format(r.uniques), r.uniques);
-      cell(tr, 'frames', number.format(r.frames), r.frames);
-      var st = cell(tr, 'status', '', r.status);
-      st.appendChild(el('span', r.status, 'status status-' + String(r.status).replace(/[^a-z]/g, '')));
-      cell(tr, 'revision', r.revision, r.revision);
-      cell(tr, 'error', error(r.rse), r.rse === null ? '' : r.rse);
+      countCells(tr, r);
       body.appendChild(tr);
       rows++;
     });
