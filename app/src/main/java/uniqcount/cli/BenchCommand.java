@@ -83,6 +83,9 @@ final class BenchCommand implements Callable<Integer> {
       + "then time a bare consumer reading it and 'count --topic' (each a child JVM, start to exit; count's --exit-on-idle wait taken off).")
   boolean kafka;
 
+  @Option(names = "--kafka-compression", paramLabel = "CODEC", defaultValue = "lz4", description = "Compression of the --kafka topic's records: none, gzip, snappy, lz4 or zstd (default: ${DEFAULT-VALUE}).")
+  String kafkaCompression;
+
   @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "Partitions of the --kafka topic (default: ${DEFAULT-VALUE}).")
   int partitions;
 
@@ -98,6 +101,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     if (frames < 1000 || rounds < 1 || runs < 1 || partitions < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
       throw UserException.usage("--frames must be >= 1000, --rounds, --runs and --partitions >= 1, --threads 1..256");
+    }
+    if (!List.of("none", "gzip", "snappy", "lz4", "zstd").contains(kafkaCompression)) {
+      throw UserException.usage("--kafka-compression must be none, gzip, snappy, lz4 or zstd, got '" + kafkaCompression + "'");
     }
     Path file;
     boolean generated = input == null;
@@ -337,8 +343,8 @@ final class BenchCommand implements Callable<Integer> {
       try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
         admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
       }
-      io.err().println("bench: writing the frames to topic " + topic + " (lz4)");
-      KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, "lz4"); // one record per line
+      io.err().println("bench: writing the frames to topic " + topic + " (" + kafkaCompression + ")");
+      KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, kafkaCompression); // one record per line
       try (out; InputStream in = Files.newInputStream(file)) {
         in.transferTo(out);
       }
@@ -373,8 +379,8 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
       double bareMedian = medianOf(bare);
-      io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (lz4) on the embedded broker, sharing the cores;"
-          + " child JVMs timed start to exit, median of %d runs%n", records, partitions, runs);
+      io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (%s) on the embedded broker, sharing the cores;"
+          + " child JVMs timed start to exit, median of %d runs%n", records, partitions, kafkaCompression, runs);
       io.out().printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
       io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
       for (Map.Entry<String, List<Double>> e : counted.entrySet()) {

@@ -26,5 +26,9 @@ class BenchCommandTest {
     Cli.Run r = Cli.run("bench", "-c", "10");
     assertEquals(2, r.exit);
     assertTrue(r.err.strip().startsWith("uniqcount bench: --frames must be >= 1000"), r.err);
+    Cli.Run codec = Cli.run("bench", "--kafka", "--kafka-compression", "brotli");
+    assertEquals(2, codec.exit);
+    assertTrue(codec.err.strip().startsWith("uniqcount bench: --kafka-compression must be none, gzip, snappy, lz4 or zstd"),
+        codec.err);
   }
 }
