@@ -234,64 +234,6 @@ class KafkaCountTest {
     assertEquals(2 * minutesSpanned, checked, seen.keySet().toString());
   }
 
-  /** Frames {@code uid u<ts>} at every {@code step} seconds of [from, to), to one partition. */
-  private static void produceTo(String topic, int partition, long from, long to, long step) throws Exception {
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedBroker.bootstrapServers(),
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName()))) {
-      for (long ts = from; ts < to; ts += step) {
-        byte[] v = ("{\"uid\":\"u" + ts + "-" + partition + "\",\"ts\":" + ts + "}").getBytes(
-            java.nio.charset.StandardCharsets.UTF_8);
-        p.send(new ProducerRecord<>(topic, partition, null, v)).get();
-      }
-    }
-  }
-
-  /**
-   * A partition idle past --idle-timeout (so the global watermark went on without it) comes back
-   * with a frame for a minute past that watermark's minute horizon: refused (late-dropped) by its
-   * owner, also when --rolling keeps that minute held — the owner seals it from the merge record.
-   */
-  @Test
-  void aLaggingPartitionCannotAddToAMinuteHeldForRollingWindows(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-      throws Exception {
-    long t = Instant.parse("2022-02-01T10:00:00Z").getEpochSecond();
-    createTopic("frames-seal", 2);
-    produceTo("frames-seal", 0, t, t + 7_200, 30); // two hours
-    produceTo("frames-seal", 1, t, t + 3_000, 30); // 50 minutes, then idle
-    java.nio.file.Path out = dir.resolve("results.jsonl");
-    java.util.concurrent.atomic.AtomicReference<Cli.Run> run = new java.util.concurrent.atomic.AtomicReference<>();
-    String servers = SharedBroker.bootstrapServers();
-    Thread job = new Thread(() -> run.set(Cli.run("count", "--bootstrap-servers", servers,
-        "--topic", "frames-seal", "--group", "seal-group", "--counter", "exact", "--windows", "minute,hour",
-        "--late-horizon", "minute=10m,hour=2d", "--rolling", "1h", "--idle-timeout", "2s", "--exit-on-idle", "30s",
-        "--output", out.toString(), "--stats-interval", "0")));
-    job.start();
-    // the global watermark passed the two hours once partition 1 went idle: the last minute's final
-    // (the idle exit waits 30 s after the last record, so the late frame below is read on a busy machine too)
-    String last = "\"window\":\"minute\",\"start\":\"" + Instant.ofEpochSecond(t + 7_140 - 60) + "\"";
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!(java.nio.file.Files.exists(out) && java.nio.file.Files.readAllLines(out).stream()
-        .anyMatch(l -> l.contains(last) && l.contains("\"status\":\"final\"")))) {
-      assertTrue(System.nanoTime() < deadline, "the job did not get past the two hours");
-      Thread.sleep(100);
-    }
-    // the merge record with that watermark goes out with the merger's next commit, and the other
-    // member (each thread is one) reads it at its own next commit: a few commit intervals
-    Thread.sleep(5_000);
-    // 33 minutes ahead of its own watermark (plausible), 37 minutes behind the global one (minute
-    // horizon 10m): for a minute that rolling windows keep held
-    produceTo("frames-seal", 1, t + 4_980, t + 4_981, 1);
-    job.join(60_000);
-    assertEquals(0, run.get().exit, run.get().err);
-    Map<String, JsonNode> latest = Cli.lastPerWindow(java.nio.file.Files.readString(out));
-    assertTrue(run.get().err.contains(" late_dropped=1 "), run.get().err);
-    JsonNode minute = latest.get("minute/" + Instant.ofEpochSecond(t + 4_980));
-    assertEquals(2, minute.get("frames").asLong(), "partition 0's two frames only: " + minute);
-    assertEquals("final", minute.get("status").asText(), "no update after the late frame: " + minute);
-  }
-
   @Test
   void staticMembershipGivesEachMemberItsOwnIdAndARestartResumes() throws Exception {
     long day = Instant.parse("2020-04-10T10:00:00Z").getEpochSecond();
