@@ -174,57 +174,72 @@ final class RollingPublisher {
     return !held[0];
   }
 
-  private void publish(List<Long> ends, Consumer<Windows.WindowVisitor> windows,
-      Function<DistinctCounter, String> sketchOf, List<ResultRecord> out) {
-    refresh(ends, windows);
+  /** One rolling window due: its duration, end, start, and middle ({@link #middle}, or null). */
+  private record Due(long duration, long end, long start, long[] middle) {}
+
+  /** The windows ending at these minute boundaries, in order: every duration that publishes there. */
+  private List<Due> due(List<Long> ends) {
+    List<Due> list = new ArrayList<>();
     for (long w : ends) {
       for (long d : durations) {
-        if (!Rolling.publishesAt(calendar, d, w)) {
-          continue;
+        if (Rolling.publishesAt(calendar, d, w)) {
+          long start = Rolling.startOf(calendar, d, w);
+          list.add(new Due(d, w, start, middle(start, w)));
         }
-        long start = Rolling.startOf(calendar, d, w);
-        long[] middle = middle(start, w);
-        DistinctCounter union;
-        long[] frames = {0};
-        if (middle == null) {
-          union = spec.newCounter();
-        } else {
-          Middle m = middleUnion(d, middle[0], middle[1]);
-          union = m.counter.copy();
-          frames[0] = m.frames;
-        }
-        DistinctCounter[] u = {union};
-        long h1 = firstHour(start);
-        long h2 = calendar.startOf(Granularity.HOUR, w);
-        if (cacheEdges && h1 <= h2) {
-          // the minutes before the first whole hour end an hour, those after the last begin one:
-          // unions kept per hour, so a window costs two merges here, not one per minute
-          for (Edge e : new Edge[] {start < h1 ? suffix(start, h1) : null, h2 < w ? prefix(h2, w) : null}) {
-            if (e != null && e.counter != null) {
-              u[0] = u[0].merge(e.counter);
-              frames[0] += e.frames;
-            }
-          }
-        } else {
-          edges(start, w, middle, (g, s) -> {
-            Tile t = tiles.get(g).get(s);
-            if (t.counter != null) {
-              u[0] = u[0].merge(t.counter);
-              frames[0] += t.frames;
-            }
-          });
-        }
-        DistinctCounter c = u[0];
-        if (frames[0] == 0 && empty.getOrDefault(d, false)) {
-          continue; // still empty: said once
-        }
-        empty.put(d, frames[0] == 0);
-        out.add(new ResultRecord(Rolling.label(d), start, w, c.estimate(), frames[0], ResultRecord.Status.FINAL, 0,
-            spec.kind().label(), c.relativeStandardError(), sketchOf.apply(c)));
       }
-      endSec = w;
     }
-    prune(ends.get(ends.size() - 1));
+    return list;
+  }
+
+  private void publish(List<Long> ends, Consumer<Windows.WindowVisitor> windows,
+      Function<DistinctCounter, String> sketchOf, List<ResultRecord> out) {
+    List<Due> due = due(ends);
+    refresh(due, windows);
+    for (Due x : due) {
+      long d = x.duration();
+      long w = x.end();
+      long start = x.start();
+      long[] middle = x.middle();
+      DistinctCounter union;
+      long[] frames = {0};
+      if (middle == null) {
+        union = spec.newCounter();
+      } else {
+        Middle m = middleUnion(d, middle[0], middle[1]);
+        union = m.counter.copy();
+        frames[0] = m.frames;
+      }
+      DistinctCounter[] u = {union};
+      long h1 = firstHour(start);
+      long h2 = calendar.startOf(Granularity.HOUR, w);
+      if (cacheEdges && h1 <= h2) {
+        // the minutes before the first whole hour end an hour, those after the last begin one:
+        // unions kept per hour, so a window costs two merges here, not one per minute
+        for (Edge e : new Edge[] {start < h1 ? suffix(start, h1) : null, h2 < w ? prefix(h2, w) : null}) {
+          if (e != null && e.counter != null) {
+            u[0] = u[0].merge(e.counter);
+            frames[0] += e.frames;
+          }
+        }
+      } else {
+        edges(start, w, middle, (g, s) -> {
+          Tile t = tiles.get(g).get(s);
+          if (t.counter != null) {
+            u[0] = u[0].merge(t.counter);
+            frames[0] += t.frames;
+          }
+        });
+      }
+      DistinctCounter c = u[0];
+      if (frames[0] == 0 && empty.getOrDefault(d, false)) {
+        continue; // still empty: said once
+      }
+      empty.put(d, frames[0] == 0);
+      out.add(new ResultRecord(Rolling.label(d), start, w, c.estimate(), frames[0], ResultRecord.Status.FINAL, 0,
+          spec.kind().label(), c.relativeStandardError(), sketchOf.apply(c)));
+    }
+    endSec = ends.get(ends.size() - 1);
+    prune(endSec);
   }
 
   /** Visits the tiles of [start, end) outside its middle (all of them when it has none). */
@@ -334,20 +349,13 @@ final class RollingPublisher {
   }
 
   /** Makes every tile these windows need a copy of what the contributors hold now. */
-  private void refresh(List<Long> ends, Consumer<Windows.WindowVisitor> windows) {
+  private void refresh(List<Due> due, Consumer<Windows.WindowVisitor> windows) {
     Map<Granularity, Map<Long, long[]>> now = new EnumMap<>(Granularity.class);
     Rolling.TileVisitor need = (g, s) -> now.computeIfAbsent(g, x -> new HashMap<>()).putIfAbsent(s, new long[1]);
-    for (long w : ends) {
-      for (long d : durations) {
-        if (!Rolling.publishesAt(calendar, d, w)) {
-          continue;
-        }
-        long start = Rolling.startOf(calendar, d, w);
-        long[] middle = middle(start, w);
-        edges(start, w, middle, need);
-        if (middle != null) {
-          Rolling.tiles(calendar, days, middle[0], middle[1], need);
-        }
+    for (Due x : due) {
+      edges(x.start(), x.end(), x.middle(), need);
+      if (x.middle() != null) {
+        Rolling.tiles(calendar, days, x.middle()[0], x.middle()[1], need);
       }
     }
     // frames per tile now: a tile held with the same frames holds the same uids

@@ -277,8 +277,7 @@ public final class Job {
       // Kafka: partitions come and go with the group; the ingest merges, commits and publishes
       partitions = new CopyOnWriteArrayList<>();
       sink = openSinks(-1);
-      stats = new Stats(workers, partitions, streams.err(), scannerLabel,
-        () -> new long[] {goneImplausible.get(), goneLateDropped.get()});
+      stats = new Stats(workers, partitions, streams.err(), scannerLabel, this::goneCounts);
       stats.startReporting(config.timing().statsInterval());
       return;
     }
@@ -304,8 +303,7 @@ public final class Job {
       }
       sink.flush();
     }
-    stats = new Stats(workers, partitions, streams.err(), scannerLabel,
-        () -> new long[] {goneImplausible.get(), goneLateDropped.get()});
+    stats = new Stats(workers, partitions, streams.err(), scannerLabel, this::goneCounts);
     stats.startReporting(config.timing().statsInterval());
     long tickMillis = Math.max(10, Math.min(200, config.timing().earlyInterval().toMillis()));
     emitterLoop = new EmitterLoop(emitter, sink, emitLock, tickMillis, this::fail);
@@ -389,6 +387,11 @@ public final class Job {
   }
 
   /** A partition this process no longer counts (Kafka: moved to another member): its share stays in the counters. */
+  /** What the partitions given up had judged here: {implausible, late dropped}. */
+  private long[] goneCounts() {
+    return new long[] {goneImplausible.get(), goneLateDropped.get()};
+  }
+
   void removePartition(Partition p) {
     if (partitions.remove(p)) {
       goneImplausible.addAndGet(p.implausibleHere());

@@ -957,16 +957,11 @@ final class KafkaIngest implements Ingest {
           through[p] = views.get(p).nextOffset();
         }
       }
-      List<ResultRecord> records = flush ? emitter.flush() : emitter.tick();
+      List<ResultRecord> records = new ArrayList<>(flush ? emitter.flush() : emitter.tick());
       // held back for rolling windows still to publish: more rounds now (bounded), not one per commit
       for (long until = job.clock().nanoTime() + 200_000_000L;
           !flush && emitter.behind() && records.size() < 1000 && job.clock().nanoTime() < until; ) {
-        List<ResultRecord> more = emitter.tick();
-        if (more.isEmpty() && !emitter.behind()) {
-          break;
-        }
-        records = new ArrayList<>(records);
-        records.addAll(more);
+        records.addAll(emitter.tick());
       }
       if (!exactlyOnce) {
         task.member.commit(true); // refused for a member the group moved on from: then nothing is published

@@ -48,19 +48,19 @@ public final class Rolling {
         throw UserException.usage("--rolling: " + d + " is not a whole number of minutes (write e.g. 1h,24h,7d)");
       }
       if (d.getSeconds() > MINUTE_EXACT_SEC && d.getSeconds() % 3600 != 0) {
-        throw UserException.usage("--rolling: " + label(d.getSeconds()).substring("rolling-".length())
+        throw UserException.usage("--rolling: " + text(d.getSeconds())
             + " is longer than a day and not a whole number of hours (those are published hourly)");
       }
       if (d.getSeconds() > MAX_SEC) {
         throw UserException.usage("--rolling: at most 31d (hour windows are held that long in every partition; "
-            + "for longer ranges use `uniqcount query`), got " + label(d.getSeconds()).substring("rolling-".length()));
+            + "for longer ranges use `uniqcount query`), got " + text(d.getSeconds()));
       }
       sec[i] = d.getSeconds();
     }
     Arrays.sort(sec);
     for (int i = 1; i < sec.length; i++) {
       if (sec[i] == sec[i - 1]) {
-        throw UserException.usage("--rolling: " + label(sec[i]).substring("rolling-".length()) + " given twice");
+        throw UserException.usage("--rolling: " + text(sec[i]) + " given twice");
       }
     }
     return new Rolling(sec);
@@ -82,20 +82,25 @@ public final class Rolling {
    * {@code rolling-24h}, {@code rolling-7d}).
    */
   public static String label(long sec) {
+    return "rolling-" + text(sec);
+  }
+
+  /** A duration as in a label: {@code 90m}, {@code 24h}, {@code 7d}. */
+  private static String text(long sec) {
     if (sec % 86_400 == 0 && sec >= 2 * 86_400) {
-      return "rolling-" + sec / 86_400 + "d";
+      return sec / 86_400 + "d";
     }
     if (sec % 3600 == 0) {
-      return "rolling-" + sec / 3600 + "h";
+      return sec / 3600 + "h";
     }
-    return "rolling-" + sec / 60 + "m";
+    return sec / 60 + "m";
   }
 
   /** As on the command line, e.g. {@code 1h,24h,7d}; empty for none. */
   public String text() {
     List<String> list = new ArrayList<>();
     for (long d : durationsSec) {
-      list.add(label(d).substring("rolling-".length()));
+      list.add(text(d));
     }
     return String.join(",", list);
   }

@@ -41,20 +41,7 @@ class RangeQueryTest {
 
   @BeforeAll
   static void countTwoDays() throws Exception {
-    GeneratorOptions o = new GeneratorOptions();
-    o.startSec = START;
-    o.count = SECONDS;
-    o.ratePerSec = 1;
-    o.users = 4_000;
-    o.seed = 61;
-    o.sizeBytes = 200;
-    o.delaySec = 10;
-    o.delayPercent = 5;
-    o.bitflipProb = 0.002;
-    o.stringTsProb = 0.1;
-    o.badProb = 0.01;
-    o.dupProb = 0.01;
-    o.dialectProb = 0.05;
+    GeneratorOptions o = GeneratedFrames.withFaults(START, SECONDS, 1, 4_000, 61, 200, 10);
     Path frames = dir.resolve("frames.jsonl");
     byte[] all = GeneratedFrames.bytes(o);
     Files.write(frames, all);

@@ -33,22 +33,9 @@ class RollingWindowsTest {
   /** 2016-10-29 12:00 UTC: two days across the end of summer time in Zurich (Oct 30, 01:00 UTC). */
   private static final long START = 1_477_742_400L;
 
+  /** One frame a second for two days, every fault. */
   private static GeneratorOptions twoDays(int seed) {
-    GeneratorOptions o = new GeneratorOptions();
-    o.startSec = START;
-    o.count = 2 * 86_400; // one frame a second, for two days
-    o.ratePerSec = 1;
-    o.users = 5_000;
-    o.seed = seed;
-    o.sizeBytes = 200;
-    o.delaySec = 20;
-    o.delayPercent = 5;
-    o.bitflipProb = 0.002;
-    o.stringTsProb = 0.1;
-    o.badProb = 0.01;
-    o.dupProb = 0.01;
-    o.dialectProb = 0.05;
-    return o;
+    return GeneratedFrames.withFaults(START, 2 * 86_400, 1, 5_000, seed, 200, 20);
   }
 
   /** The generator's frames, and the truth per minute (bit-flipped timestamps outside its range are not counted). */
@@ -59,8 +46,7 @@ class RollingWindowsTest {
     Path f = dir.resolve(name);
     Files.write(f, all);
     long end = o.startSec + o.count / o.ratePerSec + 1;
-    ReferenceCounts minutes = new ReferenceCounts(ZoneId.of("UTC")).range(o.startSec - o.delaySec, end);
-    minutes.addLines(all);
+    ReferenceCounts minutes = GeneratedFrames.reference(o, all);
     List<JacksonReference.Fields> frames = new ArrayList<>();
     for (byte[] line : GeneratedFrames.lines(all)) {
       JacksonReference.Fields x = JacksonReference.parse(line, 0, line.length);

@@ -34,20 +34,9 @@ class SketchOutputTest {
   private static List<Path> threeDays(Path dir, ReferenceCounts reference) throws Exception {
     List<Path> files = new ArrayList<>();
     for (int day = 0; day < 3; day++) {
-      GeneratorOptions o = new GeneratorOptions();
-      o.startSec = 1_467_331_200L + day * 86_400L + 3_600; // 2016-07-01 01:00 UTC, then the next days
-      o.count = 20_000;
-      o.ratePerSec = 100;
-      o.users = 6_000;
-      o.seed = 90 + day;
-      o.sizeBytes = 300;
-      o.delaySec = 10;
-      o.delayPercent = 5;
-      o.bitflipProb = 0.002;
-      o.stringTsProb = 0.1;
-      o.badProb = 0.01;
-      o.dupProb = 0.01;
-      o.dialectProb = 0.05;
+      // 2016-07-01 01:00 UTC, then the next days
+      GeneratorOptions o = GeneratedFrames.withFaults(1_467_331_200L + day * 86_400L + 3_600, 20_000, 100, 6_000,
+          90 + day, 300, 10);
       Path f = dir.resolve("day" + day + ".jsonl");
       byte[] frames = GeneratedFrames.bytes(o);
       Files.write(f, frames);

@@ -14,6 +14,30 @@ import uniqcount.gen.GeneratorOptions;
 public final class GeneratedFrames {
   private GeneratedFrames() {}
 
+  /**
+   * Frames with a little of every fault the generator injects: 5% delayed by up to {@code
+   * delaySec}, 0.2% bit-flipped timestamps, 10% string timestamps, 1% bad lines, 1% repeats, 5%
+   * dialect (whitespace, escapes).
+   */
+  public static GeneratorOptions withFaults(long startSec, long count, int ratePerSec, int users, long seed,
+      int sizeBytes, int delaySec) {
+    GeneratorOptions o = new GeneratorOptions();
+    o.startSec = startSec;
+    o.count = count;
+    o.ratePerSec = ratePerSec;
+    o.users = users;
+    o.seed = seed;
+    o.sizeBytes = sizeBytes;
+    o.delaySec = delaySec;
+    o.delayPercent = 5;
+    o.bitflipProb = 0.002;
+    o.stringTsProb = 0.1;
+    o.badProb = 0.01;
+    o.dupProb = 0.01;
+    o.dialectProb = 0.05;
+    return o;
+  }
+
   /** Everything the generator writes for {@code o} (not all of it UTF-8: it writes broken frames too). */
   public static byte[] bytes(GeneratorOptions o) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
