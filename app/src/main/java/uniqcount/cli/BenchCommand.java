@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import uniqcount.UserException;
 import uniqcount.bench.BareConsumer;
+import uniqcount.bench.JacksonBaseline;
 import uniqcount.broker.EmbeddedKafka;
 import uniqcount.engine.Job;
 import uniqcount.frame.BlockScanner;
@@ -206,8 +207,19 @@ final class BenchCommand implements Callable<Integer> {
     paths.put(trustName, new FrameDecoder("uid", "ts", 1 << 20, autoTrusting, true));
     Map<String, double[]> nanos = new LinkedHashMap<>();
     paths.keySet().forEach(k -> nanos.put(k, new double[rounds]));
+    JacksonBaseline jackson = new JacksonBaseline();
+    nanos.put("jackson", new double[rounds]);
     long sink = 0;
     for (int r = -1; r < rounds; r++) { // round -1 warms up
+      long j0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        if (jackson.decode(data, starts[i], lengths[i])) {
+          sink += jackson.uidHash() ^ jackson.timestampSec();
+        }
+      }
+      if (r >= 0) {
+        nanos.get("jackson")[r] = System.nanoTime() - j0;
+      }
       for (Map.Entry<String, FrameDecoder> e : paths.entrySet()) {
         FrameDecoder d = e.getValue();
         long t0 = System.nanoTime();

@@ -12,7 +12,7 @@ class BenchCommandTest {
     Cli.Run r = Cli.run("bench", "-c", "3000", "--rounds", "1", "--runs", "1", "--threads", "1", "--compressed");
     assertEquals(0, r.exit, r.err);
     assertTrue(r.out.contains("decode only: 3,000 frames"), r.out);
-    for (String path : new String[] {"exact ", "swar ", "exact+trust "}) {
+    for (String path : new String[] {"exact ", "swar ", "exact+trust ", "jackson "}) {
       assertTrue(r.out.contains("\n  " + path), path + " missing:\n" + r.out);
     }
     for (String input : new String[] {"plain", "gzip", "zstd"}) {
