@@ -11,7 +11,7 @@ import uniqcount.sink.ResultSink;
 /**
  * The emitter's thread: a round of the merge step a few times a second, its records written to
  * the sink. Never interrupted: an interrupt during a write would close the output file's channel
- * under everyone's feet; it is stopped by a flag and ends within one tick.
+ * under everyone's feet; it is stopped by a flag, which also cuts its sleep short.
  */
 final class EmitterLoop {
   private final Thread thread;
@@ -27,7 +27,7 @@ final class EmitterLoop {
       try {
         while (!stopped) {
           if (!emitter.behind()) { // held back for rolling windows still to publish: the next round at once
-            Thread.sleep(tickMillis);
+            pause(tickMillis);
           }
           if (!stopped) {
             round(emitter, sink, lock);
@@ -38,6 +38,14 @@ final class EmitterLoop {
       }
     }, "uniqcount-emitter");
     thread.setDaemon(true);
+  }
+
+  /** Waits a tick, or less if stopped meanwhile: the end of a run never waits out a sleeping tick. */
+  private synchronized void pause(long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    for (long left = millis; !stopped && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+      wait(left);
+    }
   }
 
   private static void round(Emitter emitter, ResultSink sink, ReentrantLock lock) throws IOException {
@@ -61,7 +69,10 @@ final class EmitterLoop {
 
   /** Stops the loop after its current round and waits for it (an interrupt of the caller is kept for later). */
   void stopAndJoin() {
-    stopped = true;
+    synchronized (this) {
+      stopped = true;
+      notifyAll();
+    }
     boolean interrupted = false;
     while (thread.isAlive()) {
       try {
