@@ -177,11 +177,41 @@ final class KafkaIngest implements Ingest {
     // so is its transactional id, so a restarted instance rejoins at once and fences what its previous
     // incarnation left open instead of waiting for the session and transaction timeouts.
     Object staticName = config.kafka().settings().with(Map.of()).get("group.instance.id");
+    GroupMember[] members = new GroupMember[workers.size()];
+    // Each member's transactional producer starts with a round trip to the cluster (InitProducerId):
+    // the members start side by side, not one after another.
+    Throwable[] startErrors = new Throwable[workers.size()];
+    List<Thread> starters = new ArrayList<>();
     for (int i = 0; i < workers.size(); i++) {
+      int k = i;
       String staticId = staticName == null ? null : staticName + "-" + i;
       String id = input.group() + "-" + (staticName == null ? instance : staticName) + "-" + i;
-      GroupMember member = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
-          "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout(), staticId);
+      Thread starter = new Thread(() -> {
+        try {
+          members[k] = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
+              "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout(), staticId);
+        } catch (Throwable e) {
+          startErrors[k] = e;
+        }
+      }, "uniqcount-kafka-start-" + i);
+      starter.start();
+      starters.add(starter);
+    }
+    for (Thread starter : starters) {
+      starter.join();
+    }
+    for (Throwable e : startErrors) {
+      if (e != null) {
+        for (GroupMember m : members) {
+          if (m != null) {
+            m.abandon();
+          }
+        }
+        throw asException(e);
+      }
+    }
+    for (int i = 0; i < workers.size(); i++) {
+      GroupMember member = members[i];
       Task task = new Task(i, member, workers.get(i));
       tasks.add(task);
       Thread t = new Thread(() -> {

@@ -114,8 +114,13 @@ public final class StateTopic implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Closes without waiting: a reader has no group to leave and nothing to commit, and waiting
+   * would only wait out its fetch parked at the broker (up to {@code fetch.max.wait.ms}: every
+   * run's end took half a second longer on the merging member).
+   */
   @Override
   public void close() {
-    consumer.close(Duration.ofSeconds(5));
+    consumer.close(Duration.ZERO);
   }
 }
