@@ -83,6 +83,11 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81%% standard error).")
   int precision;
 
+  @Option(names = "--read-threads", paramLabel = "N", description = "Files: inputs read and decompressed side by side, "
+      + "each on its own thread, while the history is still applied in the order given (default: with two or more gzip or "
+      + "zstd inputs, half the cores and at least 2; otherwise 1). Not with --checkpoint.")
+  Integer readThreads;
+
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads that decode frames in parallel (default: available cores); each input partition's frames are counted in input order.")
   Integer threads;
 
@@ -281,7 +286,17 @@ final class CountCommand implements Callable<Integer> {
     } else if (exitOnIdle != null || group != null) {
       throw UserException.usage((exitOnIdle != null ? "--exit-on-idle" : "--group") + " needs --topic");
     } else {
-      b.files(in);
+      if (readThreads != null && (readThreads < 1 || readThreads > 64)) {
+        throw UserException.usage("--read-threads must be 1..64, got " + readThreads);
+      }
+      if (readThreads != null && readThreads > 1 && checkpoint != null) {
+        throw UserException.usage("--read-threads " + readThreads + " cannot be used with --checkpoint: a checkpoint records"
+            + " where the one reader stands in each input; leave --read-threads out");
+      }
+      b.files(in, readThreads == null ? 0 : readThreads);
+    }
+    if (topic != null && readThreads != null) {
+      throw UserException.usage("--read-threads is for file input; a topic is read by one consumer per --threads");
     }
     boolean toStdout = output == null && outputTopic == null || "-".equals(output);
     if (emitSketch && !"hll".equalsIgnoreCase(counter)) {

@@ -24,6 +24,13 @@ import uniqcount.window.Partition;
  * splits them into line-aligned chunks from a pool; the workers take chunks from one queue, so
  * the load balances itself, and each chunk's partition applies the decoded batches in order.
  * A checkpoint pauses the reader between chunks until every chunk handed out is counted.
+ *
+ * <p>With {@code --read-threads N} (by default for several gzip or zstd inputs) N readers take the
+ * inputs in turn and read them side by side: a compressed history inflates on N threads. Each
+ * input is still applied only once the one before it has ended (its partition follows that one's),
+ * so what counts never depends on the readers; an input read ahead holds its decoded batches
+ * (1/64 of its bytes), at most {@link #heldLimit} chunks of them, until then. An input's read error
+ * is reported when a single reader would have met it: once every input before it is counted.
  */
 final class FileIngest implements Ingest {
   private final Job job;
@@ -39,12 +46,20 @@ final class FileIngest implements Ingest {
   private List<String> inputs;
   private int chunks;
   private long[] positions;
-  private long dispatched;
+  private final AtomicLong dispatched = new AtomicLong();
   private BlockingQueue<Chunk> work;
+  private final int readThreadsAsked;
+  private int readers = 1;
+  private int heldLimit;
+  private final List<Thread> readerThreads = new ArrayList<>();
+  private volatile boolean stopSeen;
+  /** Tests: a smaller {@link #heldLimit}, so that readers ahead are held with small inputs too (0: computed). */
+  static volatile int heldLimitOverride;
 
   FileIngest(Job job, JobConfig.FileInput input) {
     this.job = job;
     this.specs = input.specs();
+    this.readThreadsAsked = input.readThreads();
   }
 
   @Override
@@ -59,7 +74,36 @@ final class FileIngest implements Ingest {
       total = total < 0 || sizes[i] < 0 ? -1 : total + sizes[i];
     }
     totalBytes = total;
+    boolean checkpointing = job.config().recovery().checkpointDir() != null;
+    readers = readers(readThreadsAsked, inputs, checkpointing, Runtime.getRuntime().availableProcessors());
+    if (readers > 1) {
+      chunks += 2 * (readers - 1); // a reader waiting to hand its next chunk holds up to two
+      heldLimit = heldLimitOverride > 0 ? heldLimitOverride : heldLimit(readers, Runtime.getRuntime().maxMemory());
+    }
     return inputs.size();
+  }
+
+  /**
+   * Read threads: as asked (at most one per input), else for two or more compressed inputs half
+   * the cores and at least two, else one. One with a checkpoint, which records one reader's place.
+   */
+  static int readers(int asked, List<String> inputs, boolean checkpointing, int cores) {
+    if (checkpointing || inputs.size() < 2) {
+      return 1;
+    }
+    if (asked > 0) {
+      return Math.min(asked, inputs.size());
+    }
+    long compressed = inputs.stream().filter(Inputs::compressed).count();
+    return compressed < 2 ? 1 : (int) Math.min(inputs.size(), Math.max(2, cores / 2));
+  }
+
+  /**
+   * Chunks an input read ahead may hand out before the one it continues has ended: its held
+   * batches (~17 KB per 1 MiB chunk) within an eighth of the heap, shared by the readers ahead.
+   */
+  static int heldLimit(int readers, long maxHeapBytes) {
+    return (int) Math.max(64, Math.min(1 << 20, maxHeapBytes / 8 / (17 << 10) / Math.max(1, readers - 1)));
   }
 
   /**
@@ -136,6 +180,9 @@ final class FileIngest implements Ingest {
       threads.add(t);
       t.start();
     }
+    if (readers > 1) {
+      return readSideBySide(pool, c.maxFrameBytes());
+    }
     LineChunker chunker = new LineChunker(pool, c.maxFrameBytes());
     try {
       for (int partition = 0; partition < inputs.size(); partition++) {
@@ -170,6 +217,83 @@ final class FileIngest implements Ingest {
     return End.INPUT_OVER;
   }
 
+  /** {@link #readers} threads take the inputs in turn; returns once all are read, or stopped. */
+  private End readSideBySide(BlockingQueue<Chunk> pool, int maxFrameBytes) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    for (int r = 0; r < readers; r++) {
+      Thread t = new Thread(() -> readInputs(next, new LineChunker(pool, maxFrameBytes)), "uniqcount-reader-" + r);
+      t.setDaemon(true);
+      readerThreads.add(t);
+      t.start();
+    }
+    for (Thread t : readerThreads) {
+      t.join(); // a failure elsewhere interrupts this thread, and the job stops the readers
+    }
+    if (stopSeen || job.stopRequested()) {
+      awaitQuiescent();
+      endWorkers();
+      return End.STOPPED;
+    }
+    endWorkers();
+    return End.INPUT_OVER;
+  }
+
+  /** One reader: the next input not taken yet, until none is left. */
+  private void readInputs(java.util.concurrent.atomic.AtomicInteger next, LineChunker chunker) {
+    try {
+      for (int partition = next.getAndIncrement(); partition < inputs.size(); partition = next.getAndIncrement()) {
+        Partition before = partition == 0 ? null : job.partitions().get(partition - 1);
+        long[] handed = {0};
+        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {
+          chunker.read(in, partition, 0, chunk -> {
+            awaitTurn(before, handed[0]);
+            hand(chunk);
+            handed[0]++;
+            if (job.stopRequested()) {
+              throw new StopRequested();
+            }
+          });
+        } catch (UserException | IOException e) {
+          awaitEnded(before); // where one reader would have met it: after every input before this one
+          throw e;
+        }
+      }
+    } catch (StopRequested e) {
+      stopSeen = true;
+    } catch (Interrupted | InterruptedException e) {
+      // a failure elsewhere; the job reports that one
+    } catch (Throwable e) {
+      job.fail(e);
+    }
+  }
+
+  /** Holds an input read ahead once it has {@link #heldLimit} chunks out, until the one before it ends. */
+  private void awaitTurn(Partition before, long handed) {
+    while (handed >= heldLimit && before != null && !before.finished()) {
+      pause();
+    }
+  }
+
+  private void awaitEnded(Partition before) {
+    while (before != null && !before.finished()) {
+      pause();
+    }
+  }
+
+  private void pause() {
+    if (job.failed()) {
+      throw new Interrupted();
+    }
+    if (job.stopRequested()) {
+      throw new StopRequested();
+    }
+    try {
+      Thread.sleep(1);
+    } catch (InterruptedException e) {
+      throw new Interrupted();
+    }
+  }
+
   /** Skips what a checkpoint says was counted. */
   private void skipTo(InputStream in, int partition) throws IOException {
     try {
@@ -201,7 +325,7 @@ final class FileIngest implements Ingest {
   private void hand(Chunk chunk) {
     try {
       work.put(chunk);
-      dispatched++;
+      dispatched.incrementAndGet();
     } catch (InterruptedException e) {
       throw new Interrupted();
     }
@@ -209,7 +333,7 @@ final class FileIngest implements Ingest {
 
   /** Waits until every chunk handed out is counted (the reader is paused meanwhile). */
   private void awaitQuiescent() {
-    while (completed.get() < dispatched) {
+    while (completed.get() < dispatched.get()) {
       if (job.failed()) {
         throw new Interrupted();
       }
@@ -237,8 +361,14 @@ final class FileIngest implements Ingest {
 
   @Override
   public void stop() throws InterruptedException {
+    for (Thread t : readerThreads) {
+      t.interrupt();
+    }
     for (Thread t : threads) {
       t.interrupt();
+    }
+    for (Thread t : readerThreads) {
+      t.join();
     }
     for (Thread t : threads) {
       t.join();

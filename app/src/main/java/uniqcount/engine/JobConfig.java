@@ -38,9 +38,22 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
    *
    * @param specs as given ({@code -} for stdin); globs are resolved when the job starts
    */
-  public record FileInput(List<String> specs) implements Input {
+  /**
+   * Files, globs or stdin, read as one history in the order given.
+   *
+   * @param readThreads inputs read (and decompressed) side by side, each on its own thread; 0: decide
+   *     from the inputs (see {@code FileIngest}); 1 without exception with a checkpoint
+   */
+  public record FileInput(List<String> specs, int readThreads) implements Input {
     public FileInput {
       specs = List.copyOf(specs);
+      if (readThreads < 0) {
+        throw new IllegalArgumentException("readThreads < 0");
+      }
+    }
+
+    public FileInput(List<String> specs) {
+      this(specs, 0);
     }
   }
 
@@ -256,6 +269,12 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     /** Files, globs or {@code -}. */
     public Builder files(List<String> specs) {
       this.input = new FileInput(specs);
+      return this;
+    }
+
+    /** Files, globs or {@code -}, with this many read threads (0: decided from the inputs). */
+    public Builder files(List<String> specs, int readThreads) {
+      this.input = new FileInput(specs, readThreads);
       return this;
     }
 

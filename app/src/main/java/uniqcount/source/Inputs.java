@@ -112,10 +112,9 @@ public final class Inputs {
       int b3 = in.read();
       in.reset();
       InputStream content = in;
-      if (b0 == 0x1f && b1 == 0x8b) {
+      if (isGzip(b0, b1)) {
         content = new StrictGzipInputStream(in);
-      } else if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd // a zstd frame (RFC 8878)
-          || (b0 & 0xf0) == 0x50 && b1 == 0x2a && b2 == 0x4d && b3 == 0x18) { // a skippable frame first (pzstd)
+      } else if (isZstd(b0, b1, b2, b3)) {
         // strict: a truncated frame, trailing garbage or a bad checksum is an error, never a silent end
         content = new com.github.luben.zstd.ZstdInputStream(in).setContinuous(false);
       }
@@ -126,6 +125,37 @@ public final class Inputs {
     } catch (IOException e) {
       closeQuietly(raw, input);
       throw UserException.failure(name + ": cannot read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static boolean isGzip(int b0, int b1) {
+    return b0 == 0x1f && b1 == 0x8b;
+  }
+
+  private static boolean isZstd(int b0, int b1, int b2, int b3) {
+    return b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd // a zstd frame (RFC 8878)
+        || (b0 & 0xf0) == 0x50 && b1 == 0x2a && b2 == 0x4d && b3 == 0x18; // a skippable frame first (pzstd)
+  }
+
+  /** Whether a regular file starts as gzip or zstd (false for stdin, pipes and unreadable files). */
+  public static boolean compressed(String input) {
+    if (input.equals(STDIN)) {
+      return false;
+    }
+    try {
+      Path p = Paths.get(input);
+      if (!Files.isRegularFile(p)) {
+        return false;
+      }
+      byte[] head = new byte[4];
+      int n;
+      try (InputStream in = Files.newInputStream(p)) {
+        n = in.readNBytes(head, 0, 4);
+      }
+      return n >= 2 && isGzip(head[0] & 0xff, head[1] & 0xff)
+          || n == 4 && isZstd(head[0] & 0xff, head[1] & 0xff, head[2] & 0xff, head[3] & 0xff);
+    } catch (IOException | RuntimeException e) {
+      return false; // reading it for real says what is wrong
     }
   }
 

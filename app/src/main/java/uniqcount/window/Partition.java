@@ -104,7 +104,9 @@ public final class Partition implements Contributor {
    * with the batch that is needed next, which always gets in, so the queue always drains.
    */
   private synchronized void awaitRoom(long sequence) {
-    while (pending.size() >= MAX_PENDING && sequence != next) {
+    // an input read ahead of the one before it (--read-threads) holds its batches until that one
+    // ends: its reader bounds them, a worker never waits for them (the one before needs workers)
+    while (pending.size() >= MAX_PENDING && sequence != next && (predecessor == null || predecessor.finished)) {
       try {
         wait();
       } catch (InterruptedException e) {
@@ -147,6 +149,9 @@ public final class Partition implements Contributor {
       continued = true;
       clock.continueFrom(predecessor.clock);
     }
+    if (predecessor != null) {
+      lastActivityNanos = wallClock.nanoTime(); // read ahead long ago, counted now: active now
+    }
     accepted.clear();
     FrameBuffer f = batch.frames;
     clock.onFrames(f.timestamps, f.hashes, f.size, accepted);
@@ -181,7 +186,9 @@ public final class Partition implements Contributor {
 
   @Override
   public boolean holdsWatermark(long nowNanos, long idleTimeoutNanos) {
-    return started && !finished && nowNanos - lastActivityNanos < idleTimeoutNanos;
+    // a file read ahead of the one it continues has no event time of its own yet: that one's counts
+    return started && !finished && (predecessor == null || predecessor.finished)
+        && nowNanos - lastActivityNanos < idleTimeoutNanos;
   }
 
   /** Its event-time clock as values (no batch may be applied meanwhile). */

@@ -1,0 +1,187 @@
+package uniqcount.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uniqcount.cli.Cli;
+import uniqcount.count.CounterSpec;
+import uniqcount.gen.GeneratorOptions;
+import uniqcount.reference.GeneratedFrames;
+import uniqcount.reference.ReferenceCounts;
+import uniqcount.window.EventTimePolicy;
+import uniqcount.window.Granularity;
+
+/**
+ * {@code --read-threads}: several inputs read and decompressed side by side count exactly what one
+ * reader counts, in the order given, whatever the number of readers and however far ahead they may
+ * read; a damaged input is reported as one reader would report it.
+ */
+class ReadThreadsTest {
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void resetHeldLimit() {
+    FileIngest.heldLimitOverride = 0;
+  }
+
+  private static final class Captured {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    Job.Streams streams() {
+      return new Job.Streams(InputStream.nullInputStream(), new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    String out() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return err.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Writes {@code lines} split into {@code parts} files, gzip, zstd and plain in turn; returns their paths. */
+  private List<String> split(List<byte[]> lines, int parts) throws IOException {
+    List<String> files = new ArrayList<>();
+    int per = (lines.size() + parts - 1) / parts;
+    for (int p = 0; p < parts; p++) {
+      String suffix = p % 3 == 0 ? ".jsonl.gz" : p % 3 == 1 ? ".jsonl.zst" : ".jsonl";
+      Path file = dir.resolve("part-" + p + suffix);
+      try (OutputStream raw = Files.newOutputStream(file);
+          OutputStream out = p % 3 == 0 ? new GZIPOutputStream(raw, 1 << 16)
+              : p % 3 == 1 ? new com.github.luben.zstd.ZstdOutputStream(raw) : raw) {
+        for (byte[] line : lines.subList(p * per, Math.min(lines.size(), (p + 1) * per))) {
+          out.write(line);
+          out.write('\n');
+        }
+      }
+      files.add(file.toString());
+    }
+    return files;
+  }
+
+  private static Captured run(List<String> files, int readThreads, EventTimePolicy policy) throws Exception {
+    Captured io = new Captured();
+    JobConfig config = JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
+        .policy(policy).files(files, readThreads).build();
+    int exit = assertTimeoutPreemptively(Duration.ofSeconds(120),
+        () -> new Job(config, io.streams(), new EngineHarness.ManualClock()).run());
+    assertEquals(0, exit, io.err());
+    return io;
+  }
+
+  /** The final line's counters: frames, accepted, rejected, implausible_ts, late_dropped. */
+  private static String counters(String err) {
+    String done = err.lines().filter(l -> l.startsWith("uniqcount: done ")).findFirst().orElseThrow(() -> new AssertionError(err));
+    return done.replaceAll(" elapsed_s=.*", "").replace("uniqcount: done ", "");
+  }
+
+  @Test
+  void inputsReadSideBySideCountWhatOneReaderCounts() throws Exception {
+    // every fault, frames up to 10 minutes late: lateness is judged across the files' boundaries
+    GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 60_000, 100, 3_000, 61, 1024, 600);
+    List<byte[]> lines = GeneratedFrames.lines(o);
+    List<String> files = split(lines, 7);
+    ReferenceCounts reference = GeneratedFrames.reference(o, lines);
+    // the defaults, and horizons of 2 minutes, under which the order of the frames decides which are dropped
+    EventTimePolicy strict = new EventTimePolicy(5, Map.of(Granularity.MINUTE, 120L, Granularity.HOUR, 120L,
+        Granularity.DAY, 120L, Granularity.WEEK, 120L, Granularity.MONTH, 120L, Granularity.YEAR, 120L), 3600, 16,
+        30_000_000_000L, EnumSet.allOf(Granularity.class));
+    for (EventTimePolicy policy : List.of(EventTimePolicy.defaults(), strict)) {
+      Captured one = run(files, 1, policy);
+      Map<String, String> expected = Cli.lastValuesPerWindow(one.out());
+      if (policy != strict) {
+        assertEquals(reference.windows.keySet(), expected.keySet());
+        reference.windows.forEach((k, w) -> assertEquals(w.uids.size() + "/" + w.frames, expected.get(k), k));
+      } else {
+        // frames further back than a horizon are refused (implausible_ts or late_dropped), as judged by the clock so far
+        String c = counters(one.err());
+        assertTrue(Long.parseLong(c.replaceAll(".*implausible_ts=(\\d+).*", "$1")) > 1000, c);
+      }
+      for (int readers : new int[] {2, 7}) {
+        for (int held : new int[] {1, 0}) { // 1: every reader ahead is held after one chunk
+          FileIngest.heldLimitOverride = held;
+          Captured many = run(files, readers, policy);
+          String what = readers + " readers, held limit " + (held == 0 ? "computed" : held);
+          assertEquals(expected, Cli.lastValuesPerWindow(many.out()), what);
+          assertEquals(counters(one.err()), counters(many.err()), what);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aDamagedInputIsReportedAfterTheInputsBeforeItAreCounted() throws Exception {
+    GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 30_000, 100, 1_000, 62, 1024, 30);
+    List<byte[]> lines = GeneratedFrames.lines(o);
+    List<String> files = split(lines, 3);
+    // the second input is a gzip that lost its last 100 bytes (a truncated member, never a silent end)
+    Path damaged = dir.resolve("damaged.jsonl.gz");
+    byte[] whole = Files.readAllBytes(Path.of(files.get(0)));
+    Files.write(damaged, Arrays.copyOf(whole, whole.length - 100));
+    List<String> inputs = List.of(files.get(1), damaged.toString(), files.get(2));
+    long firstFrames = (lines.size() + 2) / 3; // the lines of part 1, the first input
+    for (int readers : new int[] {1, 3}) {
+      Captured io = new Captured();
+      Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
+          .files(inputs, readers).build(), io.streams(), new EngineHarness.ManualClock());
+      Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
+      assertTrue(e.getMessage().startsWith(damaged + ": "), readers + " readers: " + e.getMessage());
+      if (readers > 1) {
+        assertTrue(job.status().frames() >= firstFrames, readers + " readers: the first input counted before the error, "
+            + job.status().frames() + " of " + firstFrames + " frames");
+      }
+    }
+  }
+
+  @Test
+  void readThreadsAreDecidedFromTheInputs() throws Exception {
+    List<String> files = split(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_000L, 600, 10, 50, 63, 512, 5)), 3);
+    List<String> twoCompressed = List.of(files.get(0), files.get(1));
+    List<String> plain = List.of(files.get(2), files.get(2));
+    assertEquals(2, FileIngest.readers(0, twoCompressed, false, 2), "two compressed inputs: at least two");
+    assertEquals(2, FileIngest.readers(0, twoCompressed, false, 16), "no more than the inputs");
+    assertEquals(3, FileIngest.readers(0, files, false, 8), "half of 8 cores, at most the inputs");
+    assertEquals(1, FileIngest.readers(0, plain, false, 8), "plain inputs: one reader copies them as fast");
+    assertEquals(2, FileIngest.readers(4, plain, false, 8), "as asked, at most one per input");
+    assertEquals(1, FileIngest.readers(4, twoCompressed, true, 8), "a checkpoint records one reader's place");
+    assertEquals(1, FileIngest.readers(4, List.of(files.get(0)), false, 8));
+    assertTrue(FileIngest.heldLimit(2, 512L << 20) >= 3000, "~4 GB of input ahead in a 512 MB heap");
+  }
+
+  @Test
+  void badReadThreadOptionsAreOneLine() {
+    Cli.Run zero = Cli.run("count", "--read-threads", "0");
+    assertEquals(2, zero.exit);
+    assertTrue(zero.err.strip().startsWith("uniqcount count: --read-threads must be 1..64, got 0"), zero.err);
+    Cli.Run checkpoint = Cli.run("count", "--read-threads", "2", "--checkpoint", dir.resolve("c").toString(), "-i", "x");
+    assertEquals(2, checkpoint.exit);
+    assertTrue(checkpoint.err.contains("--read-threads 2 cannot be used with --checkpoint"), checkpoint.err);
+    Cli.Run topic = Cli.run("count", "--read-threads", "2", "--topic", "t", "--bootstrap-servers", "127.0.0.1:1");
+    assertEquals(2, topic.exit);
+    assertTrue(topic.err.contains("--read-threads is for file input"), topic.err);
+  }
+}
