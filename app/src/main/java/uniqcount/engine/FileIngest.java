@@ -28,9 +28,9 @@ import uniqcount.window.Partition;
  * <p>With {@code --read-threads N} (by default for several gzip or zstd inputs) N readers take the
  * inputs in turn and read them side by side: a compressed history inflates on N threads. Each
  * input is still applied only once the one before it has ended (its partition follows that one's),
- * so what counts never depends on the readers; an input read ahead holds its decoded batches
- * (1/64 of its bytes), at most {@link #heldLimit} chunks of them, until then. An input's read error
- * is reported when a single reader would have met it: once every input before it is counted.
+ * so what counts never depends on the readers; the inputs read ahead hold their decoded frames
+ * (16 bytes each), at most {@link #heldLimit} of them in all, until then. An input's read error is
+ * reported as a single reader would meet it: once every input before it is counted.
  */
 final class FileIngest implements Ingest {
   private final Job job;
@@ -50,11 +50,14 @@ final class FileIngest implements Ingest {
   private BlockingQueue<Chunk> work;
   private final int readThreadsAsked;
   private int readers = 1;
-  private int heldLimit;
+  private long heldLimit;
   private final List<Thread> readerThreads = new ArrayList<>();
   private volatile boolean stopSeen;
   /** Tests: a smaller {@link #heldLimit}, so that readers ahead are held with small inputs too (0: computed). */
   static volatile int heldLimitOverride;
+  private final java.util.concurrent.atomic.AtomicInteger nextInput = new java.util.concurrent.atomic.AtomicInteger();
+  /** No input before this one is still being counted (a hint; partitions end in order). */
+  private volatile int head;
 
   FileIngest(Job job, JobConfig.FileInput input) {
     this.job = job;
@@ -77,8 +80,11 @@ final class FileIngest implements Ingest {
     boolean checkpointing = job.config().recovery().checkpointDir() != null;
     readers = readers(readThreadsAsked, inputs, checkpointing, Runtime.getRuntime().availableProcessors());
     if (readers > 1) {
-      chunks += 2 * (readers - 1); // a reader waiting to hand its next chunk holds up to two
-      heldLimit = heldLimitOverride > 0 ? heldLimitOverride : heldLimit(readers, Runtime.getRuntime().maxMemory());
+      // a reader waiting to hand its next chunk holds up to two: as many readers as the chunks' share of the heap allows
+      long fit = Runtime.getRuntime().maxMemory() / 8 / LineChunker.chunkCapacity(c.maxFrameBytes());
+      readers = (int) Math.max(1, Math.min(readers, 1 + (fit - chunks) / 2));
+      chunks += 2 * (readers - 1);
+      heldLimit = heldLimitOverride > 0 ? heldLimitOverride : heldLimit(Runtime.getRuntime().maxMemory());
     }
     return inputs.size();
   }
@@ -91,19 +97,23 @@ final class FileIngest implements Ingest {
     if (checkpointing || inputs.size() < 2) {
       return 1;
     }
+    // stdin (or a pipe) named twice would be read by two threads at once
+    if (inputs.stream().anyMatch(i -> i.equals(Inputs.STDIN) || !Files.isRegularFile(Paths.get(i)))) {
+      return 1;
+    }
     if (asked > 0) {
       return Math.min(asked, inputs.size());
     }
-    long compressed = inputs.stream().filter(Inputs::compressed).count();
+    long compressed = inputs.stream().filter(Inputs::compressed).limit(2).count();
     return compressed < 2 ? 1 : (int) Math.min(inputs.size(), Math.max(2, cores / 2));
   }
 
   /**
-   * Chunks an input read ahead may hand out before the one it continues has ended: its held
-   * batches (~17 KB per 1 MiB chunk) within an eighth of the heap, shared by the readers ahead.
+   * Decoded frames the inputs read ahead may hold in all before their readers wait for the input
+   * being counted to end: 16 bytes each (trimmed batches), in an eighth of the heap.
    */
-  static int heldLimit(int readers, long maxHeapBytes) {
-    return (int) Math.max(64, Math.min(1 << 20, maxHeapBytes / 8 / (17 << 10) / Math.max(1, readers - 1)));
+  static long heldLimit(long maxHeapBytes) {
+    return Math.max(1 << 14, maxHeapBytes / 8 / 16);
   }
 
   /**
@@ -150,7 +160,7 @@ final class FileIngest implements Ingest {
   @Override
   public void link(List<Partition> partitions) {
     for (int i = 1; i < partitions.size(); i++) {
-      partitions.get(i).follow(partitions.get(i - 1));
+      partitions.get(i).follow(partitions.get(i - 1), readers > 1);
     }
   }
 
@@ -219,9 +229,8 @@ final class FileIngest implements Ingest {
 
   /** {@link #readers} threads take the inputs in turn; returns once all are read, or stopped. */
   private End readSideBySide(BlockingQueue<Chunk> pool, int maxFrameBytes) throws InterruptedException {
-    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     for (int r = 0; r < readers; r++) {
-      Thread t = new Thread(() -> readInputs(next, new LineChunker(pool, maxFrameBytes)), "uniqcount-reader-" + r);
+      Thread t = new Thread(() -> readInputs(new LineChunker(pool, maxFrameBytes)), "uniqcount-reader-" + r);
       t.setDaemon(true);
       readerThreads.add(t);
       t.start();
@@ -239,16 +248,14 @@ final class FileIngest implements Ingest {
   }
 
   /** One reader: the next input not taken yet, until none is left. */
-  private void readInputs(java.util.concurrent.atomic.AtomicInteger next, LineChunker chunker) {
+  private void readInputs(LineChunker chunker) {
     try {
-      for (int partition = next.getAndIncrement(); partition < inputs.size(); partition = next.getAndIncrement()) {
+      for (int partition = nextInput.getAndIncrement(); partition < inputs.size(); partition = nextInput.getAndIncrement()) {
         Partition before = partition == 0 ? null : job.partitions().get(partition - 1);
-        long[] handed = {0};
         try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {
           chunker.read(in, partition, 0, chunk -> {
-            awaitTurn(before, handed[0]);
+            awaitTurn(before);
             hand(chunk);
-            handed[0]++;
             if (job.stopRequested()) {
               throw new StopRequested();
             }
@@ -267,11 +274,27 @@ final class FileIngest implements Ingest {
     }
   }
 
-  /** Holds an input read ahead once it has {@link #heldLimit} chunks out, until the one before it ends. */
-  private void awaitTurn(Partition before, long handed) {
-    while (handed >= heldLimit && before != null && !before.finished()) {
+  /** Holds a reader ahead while the inputs read ahead hold {@link #heldLimit} frames, until the one before its input ends. */
+  private void awaitTurn(Partition before) {
+    while (before != null && !before.finished() && heldFrames() >= heldLimit) {
       pause();
     }
+  }
+
+  /** Frames decoded and waiting in the inputs after the one being counted. */
+  private long heldFrames() {
+    List<Partition> partitions = job.partitions();
+    int taken = Math.min(nextInput.get(), partitions.size());
+    int h = head;
+    while (h < taken && partitions.get(h).finished()) {
+      h++;
+    }
+    head = h;
+    long held = 0;
+    for (int p = h + 1; p < taken; p++) {
+      held += partitions.get(p).pendingFrames();
+    }
+    return held;
   }
 
   private void awaitEnded(Partition before) {
@@ -288,7 +311,7 @@ final class FileIngest implements Ingest {
       throw new StopRequested();
     }
     try {
-      Thread.sleep(1);
+      Thread.sleep(2);
     } catch (InterruptedException e) {
       throw new Interrupted();
     }

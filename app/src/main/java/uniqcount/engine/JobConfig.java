@@ -37,12 +37,8 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
    * Files, globs or {@code -} for stdin, read one after another as one history; each is a partition.
    *
    * @param specs as given ({@code -} for stdin); globs are resolved when the job starts
-   */
-  /**
-   * Files, globs or stdin, read as one history in the order given.
-   *
-   * @param readThreads inputs read (and decompressed) side by side, each on its own thread; 0: decide
-   *     from the inputs (see {@code FileIngest}); 1 without exception with a checkpoint
+   * @param readThreads inputs read (and decompressed) side by side, each on its own thread, still
+   *     applied in order; 0: decided from the inputs (see {@code FileIngest}); always 1 with a checkpoint
    */
   public record FileInput(List<String> specs, int readThreads) implements Input {
     public FileInput {

@@ -197,18 +197,34 @@ final class KafkaIngest implements Ingest {
       starter.start();
       starters.add(starter);
     }
+    boolean interrupted = false;
     for (Thread starter : starters) {
-      starter.join();
-    }
-    for (Throwable e : startErrors) {
-      if (e != null) {
-        for (GroupMember m : members) {
-          if (m != null) {
-            m.abandon();
-          }
+      while (starter.isAlive()) {
+        try {
+          starter.join(); // to the end even when interrupted: a member built meanwhile must be closed
+        } catch (InterruptedException e) {
+          interrupted = true;
         }
-        throw asException(e);
       }
+    }
+    Throwable first = null;
+    for (Throwable e : startErrors) {
+      if (e != null && first == null) {
+        first = e;
+      } else if (e != null) {
+        first.addSuppressed(e);
+      }
+    }
+    if (first != null || interrupted) {
+      for (GroupMember m : members) {
+        if (m != null) {
+          m.closeUnstarted();
+        }
+      }
+      if (first == null) {
+        throw new InterruptedException("stopped while the group's members started");
+      }
+      throw asException(first);
     }
     for (int i = 0; i < workers.size(); i++) {
       GroupMember member = members[i];

@@ -478,6 +478,13 @@ public final class GroupMember {
     consumer.wakeup();
   }
 
+  /** Closes a member whose {@link #run} never started (another member failed to start): nothing to leave or commit. */
+  public void closeUnstarted() {
+    stopping = true;
+    producer.close(Duration.ZERO);
+    consumer.close(Duration.ZERO);
+  }
+
   private void close() {
     closing = true; // a rebalance callback from here on only forgets: the clean leave committed already
     try {

@@ -51,6 +51,14 @@ public final class FrameBuffer {
     return size;
   }
 
+  /** Drops the unused capacity (a batch held for a while costs 16 bytes per frame, not up to twice that). */
+  void trim() {
+    if (size < timestamps.length) {
+      timestamps = Arrays.copyOf(timestamps, size);
+      hashes = Arrays.copyOf(hashes, size);
+    }
+  }
+
   /** Empties the buffer. */
   public void clear() {
     size = 0;

@@ -32,6 +32,10 @@ public final class Partition implements Contributor {
   /** Files read as one history: this partition's frames are applied only after those of the one before. */
   private Partition predecessor;
   private Partition successor;
+  /** Read ahead of its predecessor by another reader (--read-threads): its batches wait, bounded by the readers. */
+  private boolean readAhead;
+  /** Frames in the pending batches. */
+  private long pendingFrames;
   private boolean continued;
   private volatile long watermarkSec = Long.MIN_VALUE;
   private volatile long implausible;
@@ -70,8 +74,23 @@ public final class Partition implements Contributor {
    * over threads or time. Call before any batch is submitted.
    */
   public void follow(Partition before) {
+    follow(before, false);
+  }
+
+  /**
+   * As {@link #follow(Partition)}; {@code readAhead}: this input may be read while {@code before}
+   * still is, so its batches may wait long. Workers then never wait for room here (the input
+   * before needs them); whoever reads it bounds what waits ({@link #pendingFrames()}).
+   */
+  public void follow(Partition before, boolean readAhead) {
     this.predecessor = before;
+    this.readAhead = readAhead;
     before.successor = this;
+  }
+
+  /** Frames decoded and waiting to be applied (read ahead: until the partition before ends). */
+  public synchronized long pendingFrames() {
+    return pendingFrames;
   }
 
   /** The next sequence number, for sources that feed a partition from one thread at a time. */
@@ -106,7 +125,7 @@ public final class Partition implements Contributor {
   private synchronized void awaitRoom(long sequence) {
     // an input read ahead of the one before it (--read-threads) holds its batches until that one
     // ends: its reader bounds them, a worker never waits for them (the one before needs workers)
-    while (pending.size() >= MAX_PENDING && sequence != next && (predecessor == null || predecessor.finished)) {
+    while (pending.size() >= MAX_PENDING && sequence != next && !(readAhead && !predecessor.finished)) {
       try {
         wait();
       } catch (InterruptedException e) {
@@ -119,7 +138,11 @@ public final class Partition implements Contributor {
   private synchronized boolean offer(DecodedBatch batch) {
     started = true;
     lastActivityNanos = wallClock.nanoTime();
+    if (readAhead && !predecessor.finished) {
+      batch.frames.trim(); // it may wait a long time
+    }
     pending.put(batch.sequence, batch);
+    pendingFrames += batch.frames.size;
     return claim();
   }
 
@@ -139,6 +162,7 @@ public final class Partition implements Contributor {
       draining = false;
       return null;
     }
+    pendingFrames -= b.frames.size;
     next++;
     return b;
   }

@@ -154,7 +154,8 @@ class JobTest {
 
   private static void assertNoJobThreadsLeft() throws InterruptedException {
     await("the job's threads to end", () -> Thread.getAllStackTraces().keySet().stream()
-        .noneMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-worker") || t.getName().equals("uniqcount-emitter")
+        .noneMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-worker") || t.getName().startsWith("uniqcount-reader")
+            || t.getName().equals("uniqcount-emitter")
             || t.getName().startsWith("uniqcount-kafka") || t.getName().equals("uniqcount-stats"))));
   }
 

@@ -143,7 +143,6 @@ class ReadThreadsTest {
     byte[] whole = Files.readAllBytes(Path.of(files.get(0)));
     Files.write(damaged, Arrays.copyOf(whole, whole.length - 100));
     List<String> inputs = List.of(files.get(1), damaged.toString(), files.get(2));
-    long firstFrames = (lines.size() + 2) / 3; // the lines of part 1, the first input
     for (int readers : new int[] {1, 3}) {
       Captured io = new Captured();
       Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
@@ -151,9 +150,40 @@ class ReadThreadsTest {
       Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
       assertTrue(e.getMessage().startsWith(damaged + ": "), readers + " readers: " + e.getMessage());
       if (readers > 1) {
-        assertTrue(job.status().frames() >= firstFrames, readers + " readers: the first input counted before the error, "
-            + job.status().frames() + " of " + firstFrames + " frames");
+        assertTrue(job.partitions().get(0).finished(), readers + " readers: the first input counted before the error");
       }
+      assertNoReaderOrWorkerLeft();
+    }
+  }
+
+  @Test
+  void aFailingWorkerStopsEveryReader() throws Exception {
+    GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 60_000, 100, 1_000, 64, 1024, 30);
+    List<String> files = split(GeneratedFrames.lines(o), 6);
+    FileIngest.heldLimitOverride = 1; // readers ahead are waiting when the worker fails
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock() {
+      @Override
+      public long epochSecond() {
+        if (Thread.currentThread().getName().startsWith("uniqcount-worker") && calls.incrementAndGet() > 20) {
+          throw new IllegalStateException("worker broke");
+        }
+        return super.epochSecond();
+      }
+    };
+    Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
+        .files(files, 6).build(), new Captured().streams(), clock);
+    Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
+    assertEquals("worker broke", e.getMessage(), e.toString());
+    assertNoReaderOrWorkerLeft();
+  }
+
+  private static void assertNoReaderOrWorkerLeft() throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (Thread.getAllStackTraces().keySet().stream()
+        .anyMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-reader") || t.getName().startsWith("uniqcount-worker")))) {
+      assertTrue(System.nanoTime() < deadline, "reader or worker threads left");
+      Thread.sleep(20);
     }
   }
 
@@ -169,7 +199,9 @@ class ReadThreadsTest {
     assertEquals(2, FileIngest.readers(4, plain, false, 8), "as asked, at most one per input");
     assertEquals(1, FileIngest.readers(4, twoCompressed, true, 8), "a checkpoint records one reader's place");
     assertEquals(1, FileIngest.readers(4, List.of(files.get(0)), false, 8));
-    assertTrue(FileIngest.heldLimit(2, 512L << 20) >= 3000, "~4 GB of input ahead in a 512 MB heap");
+    assertEquals(1, FileIngest.readers(2, List.of("-", "-"), false, 8), "stdin twice: one reader");
+    assertEquals(1, FileIngest.readers(2, List.of(files.get(0), "-"), false, 8), "stdin is one stream");
+    assertEquals(4L << 20, FileIngest.heldLimit(512L << 20), "frames of 16 bytes in an eighth of the heap");
   }
 
   @Test
