@@ -107,6 +107,18 @@ final class Worker {
   /** The next '\n' at or after {@code from}, or {@code end}; eight bytes per step (SWAR). */
   static int indexOfNewline(byte[] b, int from, int end) {
     int i = from;
+    // 32 bytes a step while no '\n' is among them: four independent words, one branch. A flag can
+    // be false only above a true '\n' in its word, so any flag means a '\n' in these 32 bytes.
+    for (; i + 32 <= end; i += 32) {
+      long x0 = (long) LONG_LE.get(b, i) ^ NEWLINES;
+      long x1 = (long) LONG_LE.get(b, i + 8) ^ NEWLINES;
+      long x2 = (long) LONG_LE.get(b, i + 16) ^ NEWLINES;
+      long x3 = (long) LONG_LE.get(b, i + 24) ^ NEWLINES;
+      long flags = ((x0 - ONES) & ~x0) | ((x1 - ONES) & ~x1) | ((x2 - ONES) & ~x2) | ((x3 - ONES) & ~x3);
+      if ((flags & HIGHS) != 0) {
+        break;
+      }
+    }
     for (; i + 8 <= end; i += 8) {
       long x = (long) LONG_LE.get(b, i) ^ NEWLINES;
       long zero = (x - ONES) & ~x & HIGHS; // the lowest flagged byte is always a true '\n'
