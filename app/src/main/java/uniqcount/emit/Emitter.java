@@ -318,11 +318,21 @@ public final class Emitter {
     }
     long min = Long.MAX_VALUE;
     boolean any = false;
+    long highest = Long.MIN_VALUE;
     for (Contributor p : partitions) {
       if (p.holdsWatermark(now, policy.idleTimeoutNanos())) {
         any = true;
         min = Math.min(min, p.watermarkSec());
+      } else {
+        highest = Math.max(highest, p.watermarkSec());
       }
+    }
+    if (!any && highest != Long.MIN_VALUE) {
+      // every partition idle (or ended): none holds the others back, so the watermark is the
+      // furthest any of them reached — as when the last one still active went quiet last. Without
+      // this, the order in which they went idle decided whether their finals came before new data.
+      min = highest;
+      any = true;
     }
     behind = false;
     if (any && min != Long.MIN_VALUE && rolling != null && rolling.paceLimit() != Long.MIN_VALUE
