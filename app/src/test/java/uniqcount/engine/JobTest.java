@@ -296,6 +296,87 @@ class JobTest {
     assertNoJobThreadsLeft();
   }
 
+  /** Frames {@code uid u<ts>-<partition>} at every {@code step} seconds of [from, to), to one partition. */
+  private static void produceTo(String topic, int partition, long from, long to, long step) throws Exception {
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> p = new org.apache.kafka.clients.producer.KafkaProducer<>(
+        Map.of("bootstrap.servers", SharedBroker.bootstrapServers(),
+            "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
+            "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName()))) {
+      for (long ts = from; ts < to; ts += step) {
+        byte[] v = ("{\"uid\":\"u" + ts + "-" + partition + "\",\"ts\":" + ts + "}").getBytes(StandardCharsets.UTF_8);
+        p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, null, v)).get();
+      }
+    }
+  }
+
+  /**
+   * A partition idle past the idle timeout (so the group's watermark went on without it) comes
+   * back with a frame for a minute past that watermark's minute horizon: its owner refuses it
+   * (late-dropped), also when --rolling keeps that minute held — the owner seals what the merge
+   * record says is past the horizon. The job's clock is the test's: no step depends on how fast
+   * this machine is (an earlier version with a real idle exit sometimes ended before the late frame).
+   */
+  @Test
+  void aLaggingPartitionCannotAddToAMinuteHeldForRollingWindows() throws Exception {
+    String topic = "job-seal";
+    long t = java.time.Instant.parse("2022-02-01T10:00:00Z").getEpochSecond();
+    try (KafkaAdmin admin = new KafkaAdmin(KafkaSettings.of(SharedBroker.bootstrapServers(), null, List.of()),
+        Duration.ofSeconds(15))) {
+      admin.createIfMissing(topic, 2, Map.of());
+    }
+    produceTo(topic, 0, t, t + 7_200, 30); // two hours
+    produceTo(topic, 1, t, t + 3_000, 30); // 50 minutes, then nothing
+    EngineHarness.ManualClock clock = new EngineHarness.ManualClock();
+    Captured io = new Captured();
+    java.util.EnumSet<uniqcount.window.Granularity> windows =
+        java.util.EnumSet.of(uniqcount.window.Granularity.MINUTE, uniqcount.window.Granularity.HOUR);
+    uniqcount.window.EventTimePolicy policy = new uniqcount.window.EventTimePolicy(5,
+        Map.of(uniqcount.window.Granularity.MINUTE, 600L, uniqcount.window.Granularity.HOUR, 2 * 86_400L), 3_600, 16,
+        2 * SECOND, windows);
+    Job job = new Job(exact().windows(windows).policy(policy).rolling(uniqcount.window.Rolling.of(List.of(Duration.ofHours(1))))
+        .kafka(KafkaSettings.of(SharedBroker.bootstrapServers(), null, List.of()), Duration.ofSeconds(15))
+        .topic(topic, "job-seal-group", JobConfig.StartPosition.EARLIEST, Duration.ofMinutes(10)).build(),
+        io.streams(InputStream.nullInputStream()), clock);
+    Running running = new Running(job);
+    running.err = io::err;
+    await("every record read", () -> job.statsLine().contains("frames=340 "));
+    // partition 1 goes idle (2 s on the job's clock): the watermark follows partition 0 to the two hours,
+    // and the merge record that says so reaches both members at their commits (each second of the job's clock)
+    // (a member that got its partition late, after a rebalance on a loaded machine, counts its idle
+    // time from then on: the clock goes on in steps of a commit interval until the final is out)
+    String lastMinute = "\"window\":\"minute\",\"start\":\"" + java.time.Instant.ofEpochSecond(t + 7_080) + "\"";
+    long realDeadline = System.nanoTime() + 90 * SECOND;
+    while (!io.out().lines().anyMatch(l -> l.contains(lastMinute) && l.contains("\"status\":\"final\""))) {
+      assertTrue(System.nanoTime() < realDeadline, "the last minute never became final:\n" + io.err() + "\n" + job.statsLine()
+          + "\n" + io.out().lines().filter(l -> l.contains("final")).reduce((a, b) -> b).orElse("no final") + "\n"
+          + io.out().lines().reduce((a, b) -> b).orElse("no output"));
+      clock.advance(SECOND + SECOND / 10);
+      Thread.sleep(300);
+    }
+    for (int i = 0; i < 4; i++) { // a few more commits, with the merge record read
+      clock.advance(SECOND + SECOND / 10);
+      Thread.sleep(300);
+    }
+    // 33 minutes ahead of its own watermark (plausible), 37 minutes behind the group's (minute
+    // horizon 10 minutes), for a minute that the rolling window keeps held
+    produceTo(topic, 1, t + 4_980, t + 4_981, 1);
+    await("the late frame read", () -> job.statsLine().contains("frames=341 "));
+    clock.advance(601 * SECOND); // the idle exit (10 minutes without records on the job's clock)
+    for (int i = 0; i < 3 && running.thread.isAlive(); i++) {
+      running.thread.join(5_000);
+      if (running.thread.isAlive()) {
+        clock.advance(601 * SECOND);
+      }
+    }
+    assertEquals(0, running.join(Duration.ofSeconds(30)));
+    assertTrue(io.err().contains(" late_dropped=1 "), io.err());
+    Map<String, com.fasterxml.jackson.databind.JsonNode> latest = uniqcount.cli.Cli.lastPerWindow(io.out());
+    com.fasterxml.jackson.databind.JsonNode minute = latest.get("minute/" + java.time.Instant.ofEpochSecond(t + 4_980));
+    assertEquals(2, minute.get("frames").asLong(), "partition 0's two frames only: " + minute);
+    assertEquals("final", minute.get("status").asText(), "no update after the late frame: " + minute);
+    assertNoJobThreadsLeft();
+  }
+
   @Test
   void aFailingWorkerIsReportedAsItselfNotAsTheInputItInterrupted() throws Exception {
     Path file = dir.resolve("big.jsonl");
