@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -29,7 +30,9 @@ import uniqcount.window.ZoneCalendar;
  * the end of a finite input.
  *
  * <p>The global watermark is the minimum over active partitions (started, not finished, and not
- * idle for longer than the idle timeout) and never goes back. Per window:
+ * idle for longer than the idle timeout) and never goes back. When the last active ones go idle in
+ * the same round, it is the furthest of those (a partition idle or ended before that never moves
+ * it). Per window:
  *
  * <ul>
  *   <li>{@code early}: while open, when its frame count changed, at most once per early interval;
@@ -60,6 +63,8 @@ public final class Emitter {
   private final Map<Granularity, Map<Long, Emitted>> emitted = new EnumMap<>(Granularity.class);
   private long watermarkSec = Long.MIN_VALUE;
   private boolean behind;
+  /** The contributors that held the watermark back in the last round. */
+  private Set<Contributor> heldLastRound = Set.of();
   /** This round's contributors. */
   private List<? extends Contributor> partitions = List.of();
 
@@ -318,20 +323,24 @@ public final class Emitter {
     }
     long min = Long.MAX_VALUE;
     boolean any = false;
-    long highest = Long.MIN_VALUE;
+    long furthestJustIdle = Long.MIN_VALUE;
+    Set<Contributor> holding = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Contributor p : partitions) {
       if (p.holdsWatermark(now, policy.idleTimeoutNanos())) {
         any = true;
         min = Math.min(min, p.watermarkSec());
-      } else {
-        highest = Math.max(highest, p.watermarkSec());
+        holding.add(p);
+      } else if (heldLastRound.contains(p)) {
+        furthestJustIdle = Math.max(furthestJustIdle, p.watermarkSec());
       }
     }
-    if (!any && highest != Long.MIN_VALUE) {
-      // every partition idle (or ended): none holds the others back, so the watermark is the
-      // furthest any of them reached — as when the last one still active went quiet last. Without
-      // this, the order in which they went idle decided whether their finals came before new data.
-      min = highest;
+    heldLastRound = holding;
+    if (!any && furthestJustIdle != Long.MIN_VALUE) {
+      // the last active partitions went idle in the same round: none holds the others back, so the
+      // watermark is the furthest of them, as if the one further behind had gone quiet a round
+      // earlier (otherwise the order of rounds decided whether the others' last minutes became
+      // final before new data). Partitions idle or ended before that never move it.
+      min = furthestJustIdle;
       any = true;
     }
     behind = false;

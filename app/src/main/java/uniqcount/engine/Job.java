@@ -374,6 +374,11 @@ public final class Job {
     return config;
   }
 
+  /** The ingest adapter (tests), or null before the run. */
+  Ingest ingest() {
+    return ingest;
+  }
+
   Streams streams() {
     return streams;
   }

@@ -334,6 +334,20 @@ final class KafkaIngest implements Ingest {
     }
   }
 
+  /**
+   * The lowest global watermark the members that own partitions have sealed their windows at
+   * ({@link Long#MIN_VALUE} before the first): tests wait on it instead of on time.
+   */
+  long lowestCutWatermark() {
+    long low = Long.MAX_VALUE;
+    for (Task t : tasks) {
+      if (!t.owned.isEmpty()) {
+        low = Math.min(low, t.cutWatermark);
+      }
+    }
+    return low == Long.MAX_VALUE ? Long.MIN_VALUE : low;
+  }
+
   private static Exception asException(Throwable t) {
     return t instanceof Exception ? (Exception) t : new IllegalStateException(t);
   }

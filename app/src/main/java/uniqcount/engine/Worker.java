@@ -104,11 +104,11 @@ final class Worker {
   private static final long ONES = 0x0101010101010101L;
   private static final long HIGHS = 0x8080808080808080L;
 
-  /** The next '\n' at or after {@code from}, or {@code end}; eight bytes per step (SWAR). */
+  /** The next '\n' at or after {@code from}, or {@code end}; 32, then 8 bytes per step (SWAR). */
   static int indexOfNewline(byte[] b, int from, int end) {
     int i = from;
-    // 32 bytes a step while no '\n' is among them: four independent words, one branch. A flag can
-    // be false only above a true '\n' in its word, so any flag means a '\n' in these 32 bytes.
+    // 32 bytes a step while no '\n' is among them: four independent words, one branch. A flag is
+    // set falsely only above a true '\n' in its word, so any flag means a '\n' in these 32 bytes.
     for (; i + 32 <= end; i += 32) {
       long x0 = (long) LONG_LE.get(b, i) ^ NEWLINES;
       long x1 = (long) LONG_LE.get(b, i + 8) ^ NEWLINES;

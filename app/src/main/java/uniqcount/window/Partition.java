@@ -15,7 +15,9 @@ import uniqcount.count.CounterSpec;
  * meet the partition's clock in input order. {@link #submit} queues a decoded batch; the worker
  * that finds the next batch in sequence becomes the drainer and applies every batch that is
  * ready, in order; the others go back to decoding. The drainer publishes the watermark only
- * after the batch's frames are counted, so a window is never finalised ahead of frames already read.
+ * after the batch's frames are counted, so a window is never finalised ahead of frames of this
+ * partition already read. (A file that continues another starts from that one's watermark: a
+ * final published at a file boundary may meet the next file's late frames as updates.)
  */
 public final class Partition implements Contributor {
   private final PartitionClock clock;

@@ -262,12 +262,12 @@ class EventTimeTest {
 
   /**
    * Two partitions go quiet at different event times, and the idle timeout passes for both before
-   * the next round: the watermark goes to the furthest of them, as it would have had the one
-   * further behind gone idle first. (It stayed at the one behind, so whether the other's last
+   * the next round: the watermark goes to the further of them, as it would have had the one
+   * behind gone idle a round earlier. (It stayed at the one behind, so whether the other's last
    * minutes became final before new data depended on the order of rounds.)
    */
   @Test
-  void whenEveryPartitionIsIdleTheWatermarkIsTheFurthestTheyReached() {
+  void whenTheLastActivePartitionsGoIdleTogetherTheWatermarkIsTheFurthestOfThem() {
     EngineHarness engine = new EngineHarness(1, 2, EventTimePolicy.defaults(), CounterSpec.exact(), false);
     engine.clock.epochSecond = START;
     for (int s = 0; s < 600; s += 10) {
@@ -285,6 +285,33 @@ class EventTimeTest {
     long lastMinute = START + 540 - Math.floorMod(START + 540, 60);
     assertTrue(engine.records.stream().anyMatch(r -> r.window().equals("minute") && r.status() == ResultRecord.Status.FINAL
         && r.startSec() == lastMinute - 60), "the minutes partition 0 reached are final: " + engine.records);
+  }
+
+  /**
+   * A partition idle for long, far ahead, never moves the watermark: when the one still active
+   * (a backfill of older data) pauses past the idle timeout, the watermark stays where that one is.
+   */
+  @Test
+  void aPartitionIdleForLongDoesNotMoveTheWatermarkWhenTheOtherPauses() {
+    EngineHarness engine = new EngineHarness(1, 2, EventTimePolicy.defaults(), CounterSpec.exact(), false);
+    engine.clock.epochSecond = START;
+    for (int i = 0; i < 20; i++) {
+      engine.feedOpen(lines(START + 3_000 + i, "ahead" + i), 0); // 50 minutes ahead, then nothing
+    }
+    engine.feedOpen(lines(START, "p1"), 1);
+    engine.tick();
+    for (int s = 10; s < 300; s += 10) { // partition 0 goes idle while partition 1 goes on
+      engine.clock.advance(2_000 * MS);
+      engine.feedOpen(lines(START + s, "p1"), 1);
+      engine.tick();
+    }
+    engine.clock.advance(31_000 * MS); // partition 1 pauses past the idle timeout too
+    engine.tick();
+    engine.tick();
+    assertTrue(engine.records.stream().noneMatch(r -> r.status() == ResultRecord.Status.FINAL && r.endSec() > START + 290),
+        "the watermark jumped to the partition idle for long: " + engine.records);
+    assertTrue(engine.records.stream().anyMatch(r -> r.window().equals("minute") && r.status() == ResultRecord.Status.FINAL
+        && r.startSec() >= START + 120), "it followed partition 1 meanwhile: " + engine.records);
   }
 
   @Test

@@ -353,7 +353,11 @@ class JobTest {
       clock.advance(SECOND + SECOND / 10);
       Thread.sleep(300);
     }
-    for (int i = 0; i < 4; i++) { // a few more commits, with the merge record read
+    // the merge record that carries this watermark reaches every owner at its commits: on until
+    // each has sealed its windows at it (minute t+4980 ends t+5040: sealed once the watermark is at
+    // least t+5040 + 5 s lateness + 600 s horizon)
+    while (((KafkaIngest) job.ingest()).lowestCutWatermark() < t + 5_645) {
+      assertTrue(System.nanoTime() < realDeadline, "the owners never sealed at the group's watermark:\n" + io.err());
       clock.advance(SECOND + SECOND / 10);
       Thread.sleep(300);
     }
@@ -372,6 +376,7 @@ class JobTest {
     assertTrue(io.err().contains(" late_dropped=1 "), io.err());
     Map<String, com.fasterxml.jackson.databind.JsonNode> latest = uniqcount.cli.Cli.lastPerWindow(io.out());
     com.fasterxml.jackson.databind.JsonNode minute = latest.get("minute/" + java.time.Instant.ofEpochSecond(t + 4_980));
+    org.junit.jupiter.api.Assertions.assertNotNull(minute, latest.keySet().toString());
     assertEquals(2, minute.get("frames").asLong(), "partition 0's two frames only: " + minute);
     assertEquals("final", minute.get("status").asText(), "no update after the late frame: " + minute);
     assertNoJobThreadsLeft();

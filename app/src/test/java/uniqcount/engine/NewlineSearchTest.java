@@ -22,8 +22,8 @@ class NewlineSearchTest {
     byte[] b = new byte[160];
     for (int trial = 0; trial < 400; trial++) {
       for (int i = 0; i < b.length; i++) {
-        // every byte value but '\n', with the ones SWAR can confuse nearby: 0x0b, 0x09, 0x8a, 0x00, 0xff
-        int v = random.nextInt(6) == 0 ? new int[] {0x0b, 0x09, 0x8a, 0x00, 0xff, 0x0a ^ 0x80}[random.nextInt(6)] : random.nextInt(256);
+        // every byte value but '\n', with the ones SWAR can confuse nearby: 0x0b, 0x09, 0x8a, 0x00, 0x01, 0xff
+        int v = random.nextInt(6) == 0 ? new int[] {0x0b, 0x09, 0x8a, 0x00, 0x01, 0xff}[random.nextInt(6)] : random.nextInt(256);
         b[i] = (byte) (v == '\n' ? 'x' : v);
       }
       int newlines = random.nextInt(4); // none, or up to three, anywhere
@@ -32,7 +32,10 @@ class NewlineSearchTest {
       }
       for (int from = 0; from < 40; from++) {
         for (int end = from; end <= b.length; end++) {
-          assertEquals(naive(b, from, end), Worker.indexOfNewline(b, from, end), "trial " + trial + " from " + from + " end " + end);
+          int f = from;
+          int e = end;
+          int t = trial;
+          assertEquals(naive(b, from, end), Worker.indexOfNewline(b, from, end), () -> "trial " + t + " from " + f + " end " + e);
         }
       }
     }
