@@ -348,63 +348,78 @@ final class BenchCommand implements Callable<Integer> {
    * timed from start to exit; count's idle wait before it exits is taken off its time.
    */
   private void fromKafka(Path file) throws IOException, InterruptedException {
+    try (EmbeddedKafka broker = EmbeddedKafka.start()) {
+      // Ctrl-C or kill: the broker (a child process) goes too, instead of running on orphaned
+      Thread stopBroker = new Thread(broker::close, "uniqcount-bench-broker-stop");
+      Runtime.getRuntime().addShutdownHook(stopBroker);
+      try {
+        fromKafka(broker, file);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(stopBroker);
+        } catch (IllegalStateException e) {
+          // shutting down: the hook stops the broker
+        }
+      }
+    }
+  }
+
+  private void fromKafka(EmbeddedKafka broker, Path file) throws IOException, InterruptedException {
     String topic = "bench-frames";
     long records;
-    try (EmbeddedKafka broker = EmbeddedKafka.start()) {
-      KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers(), null, List.of());
-      try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
-        admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
-      }
-      io.err().println("bench: writing the frames to topic " + topic + " (" + kafkaCompression + ")");
-      KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, kafkaCompression); // one record per line
-      try (out; InputStream in = Files.newInputStream(file)) {
-        in.transferTo(out);
-      }
-      records = out.records();
-      String idle = "1s";
-      double idleSeconds = 1.0;
-      List<Double> bare = new ArrayList<>();
-      Map<String, List<Double>> counted = new LinkedHashMap<>();
-      for (int run = 0; run < runs; run++) {
-        List<String> cmd = childJvm();
-        cmd.addAll(List.of(BareConsumer.class.getName(), broker.bootstrapServers(), topic, Long.toString(records)));
-        bare.add(timeChild(cmd));
-        for (int t : threads) {
-          for (boolean trust : new boolean[] {false, true}) {
-            List<String> c = childJvm();
-            c.addAll(List.of(Main.class.getName(), "count", "--bootstrap-servers", broker.bootstrapServers(), "--topic", topic,
-                "--group", "bench-" + run + "-" + t + "-" + trust, "--exit-on-idle", idle, "--threads", Integer.toString(t),
-                "--counter", counter, "--stats-interval", "0"));
-            if (trust) {
-              c.add("--trust-input");
-            }
-            String label = "count --threads " + t + (trust ? " --trust-input" : "");
-            counted.computeIfAbsent(label, k -> new ArrayList<>()).add(timeChild(c) - idleSeconds);
+    KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers(), null, List.of());
+    try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
+      admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
+    }
+    io.err().println("bench: writing the frames to topic " + topic + " (" + kafkaCompression + ")");
+    KafkaFrameWriter out = new KafkaFrameWriter(settings, topic, kafkaCompression); // one record per line
+    try (out; InputStream in = Files.newInputStream(file)) {
+      in.transferTo(out);
+    }
+    records = out.records();
+    String idle = "1s";
+    double idleSeconds = 1.0;
+    List<Double> bare = new ArrayList<>();
+    Map<String, List<Double>> counted = new LinkedHashMap<>();
+    for (int run = 0; run < runs; run++) {
+      List<String> cmd = childJvm();
+      cmd.addAll(List.of(BareConsumer.class.getName(), broker.bootstrapServers(), topic, Long.toString(records)));
+      bare.add(timeChild(cmd));
+      for (int t : threads) {
+        for (boolean trust : new boolean[] {false, true}) {
+          List<String> c = childJvm();
+          c.addAll(List.of(Main.class.getName(), "count", "--bootstrap-servers", broker.bootstrapServers(), "--topic", topic,
+              "--group", "bench-" + run + "-" + t + "-" + trust, "--exit-on-idle", idle, "--threads", Integer.toString(t),
+              "--counter", counter, "--stats-interval", "0"));
+          if (trust) {
+            c.add("--trust-input");
           }
+          String label = "count --threads " + t + (trust ? " --trust-input" : "");
+          counted.computeIfAbsent(label, k -> new ArrayList<>()).add(timeChild(c) - idleSeconds);
         }
       }
-      Map<Integer, List<Double>> scaled = new LinkedHashMap<>();
-      for (int run = 0; run < runs; run++) {
-        for (int n : instances) {
-          scaled.computeIfAbsent(n, k -> new ArrayList<>())
-              .add(timeInstances(n, broker.bootstrapServers(), topic, "bench-scale-" + run + "-" + n, idle) - idleSeconds);
-        }
+    }
+    Map<Integer, List<Double>> scaled = new LinkedHashMap<>();
+    for (int run = 0; run < runs; run++) {
+      for (int n : instances) {
+        scaled.computeIfAbsent(n, k -> new ArrayList<>())
+            .add(timeInstances(n, broker.bootstrapServers(), topic, "bench-scale-" + run + "-" + n, idle) - idleSeconds);
       }
-      double bareMedian = medianOf(bare);
-      io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (%s) on the embedded broker, sharing the cores;"
-          + " child JVMs timed start to exit, median of %d runs%n", records, partitions, kafkaCompression, runs);
-      io.out().printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
-      io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
-      for (Map.Entry<String, List<Double>> e : counted.entrySet()) {
-        double m = medianOf(e.getValue());
-        io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
-      }
-      for (Map.Entry<Integer, List<Double>> e : scaled.entrySet()) {
-        double m = medianOf(e.getValue());
-        int n = e.getKey();
-        io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%   (%,.0f per instance)%n",
-            n + " instances, one group, --threads 1", m, records / m, (m / bareMedian - 1) * 100, records / m / n);
-      }
+    }
+    double bareMedian = medianOf(bare);
+    io.out().printf(Locale.ROOT, "%nfrom Kafka: %,d records in %d partitions (%s) on the embedded broker, sharing the cores;"
+        + " child JVMs timed start to exit, median of %d runs%n", records, partitions, kafkaCompression, runs);
+    io.out().printf(Locale.ROOT, "  %-36s %9s %12s %10s%n", "reader (count: " + idle + " idle wait taken off)", "seconds", "records/s", "vs bare");
+    io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %10s%n", "bare consumer", bareMedian, records / bareMedian, "");
+    for (Map.Entry<String, List<Double>> e : counted.entrySet()) {
+      double m = medianOf(e.getValue());
+      io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%%n", e.getKey(), m, records / m, (m / bareMedian - 1) * 100);
+    }
+    for (Map.Entry<Integer, List<Double>> e : scaled.entrySet()) {
+      double m = medianOf(e.getValue());
+      int n = e.getKey();
+      io.out().printf(Locale.ROOT, "  %-36s %9.2f %,12.0f %+9.0f%%   (%,.0f per instance)%n",
+          n + " instances, one group, --threads 1", m, records / m, (m / bareMedian - 1) * 100, records / m / n);
     }
   }
 
