@@ -103,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
     if (frames < 1000 || rounds < 1 || runs < 1 || partitions < 1 || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
       throw UserException.usage("--frames must be >= 1000, --rounds, --runs and --partitions >= 1, --threads 1..256");
     }
-    if (!List.of("none", "gzip", "snappy", "lz4", "zstd").contains(kafkaCompression)) {
+    if (!KafkaFrameWriter.CODECS.contains(kafkaCompression)) {
       throw UserException.usage("--kafka-compression must be none, gzip, snappy, lz4 or zstd, got '" + kafkaCompression + "'");
     }
     Path file;
@@ -366,7 +366,6 @@ final class BenchCommand implements Callable<Integer> {
 
   private void fromKafka(EmbeddedKafka broker, Path file) throws IOException, InterruptedException {
     String topic = "bench-frames";
-    long records;
     KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers(), null, List.of());
     try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
       admin.createIfMissing(topic, partitions, Map.of("compression.type", "producer"));
@@ -376,7 +375,7 @@ final class BenchCommand implements Callable<Integer> {
     try (out; InputStream in = Files.newInputStream(file)) {
       in.transferTo(out);
     }
-    records = out.records();
+    long records = out.records();
     String idle = "1s";
     double idleSeconds = 1.0;
     List<Double> bare = new ArrayList<>();

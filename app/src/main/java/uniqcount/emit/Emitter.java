@@ -1,8 +1,10 @@
 package uniqcount.emit;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -324,7 +326,7 @@ public final class Emitter {
     long min = Long.MAX_VALUE;
     boolean any = false;
     long furthestJustIdle = Long.MIN_VALUE;
-    Set<Contributor> holding = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    Set<Contributor> holding = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Contributor p : partitions) {
       if (p.holdsWatermark(now, policy.idleTimeoutNanos())) {
         any = true;

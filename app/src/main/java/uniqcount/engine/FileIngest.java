@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import uniqcount.UserException;
 import uniqcount.kafka.KafkaAdmin;
@@ -55,7 +56,7 @@ final class FileIngest implements Ingest {
   private volatile boolean stopSeen;
   /** Tests: a smaller {@link #heldLimit}, so that readers ahead are held with small inputs too (0: computed). */
   static volatile int heldLimitOverride;
-  private final java.util.concurrent.atomic.AtomicInteger nextInput = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger nextInput = new AtomicInteger();
   /** No input before this one is still being counted (a hint; partitions end in order). */
   private volatile int head;
 

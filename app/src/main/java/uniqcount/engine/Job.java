@@ -391,12 +391,12 @@ public final class Job {
     return partitions;
   }
 
-  /** A partition this process no longer counts (Kafka: moved to another member): its share stays in the counters. */
   /** What the partitions given up had judged here: {implausible, late dropped}. */
   private long[] goneCounts() {
     return new long[] {goneImplausible.get(), goneLateDropped.get()};
   }
 
+  /** A partition this process no longer counts (Kafka: moved to another member): its share stays in the counters. */
   void removePartition(Partition p) {
     if (partitions.remove(p)) {
       goneImplausible.addAndGet(p.implausibleHere());

@@ -177,55 +177,7 @@ final class KafkaIngest implements Ingest {
     // so is its transactional id, so a restarted instance rejoins at once and fences what its previous
     // incarnation left open instead of waiting for the session and transaction timeouts.
     Object staticName = config.kafka().settings().with(Map.of()).get("group.instance.id");
-    GroupMember[] members = new GroupMember[workers.size()];
-    // Each member's transactional producer starts with a round trip to the cluster (InitProducerId):
-    // the members start side by side, not one after another.
-    Throwable[] startErrors = new Throwable[workers.size()];
-    List<Thread> starters = new ArrayList<>();
-    for (int i = 0; i < workers.size(); i++) {
-      int k = i;
-      String staticId = staticName == null ? null : staticName + "-" + i;
-      String id = input.group() + "-" + (staticName == null ? instance : staticName) + "-" + i;
-      Thread starter = new Thread(() -> {
-        try {
-          members[k] = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
-              "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout(), staticId);
-        } catch (Throwable e) {
-          startErrors[k] = e;
-        }
-      }, "uniqcount-kafka-start-" + i);
-      starter.start();
-      starters.add(starter);
-    }
-    boolean interrupted = false;
-    for (Thread starter : starters) {
-      while (starter.isAlive()) {
-        try {
-          starter.join(); // to the end even when interrupted: a member built meanwhile must be closed
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    }
-    Throwable first = null;
-    for (Throwable e : startErrors) {
-      if (e != null && first == null) {
-        first = e;
-      } else if (e != null) {
-        first.addSuppressed(e);
-      }
-    }
-    if (first != null || interrupted) {
-      for (GroupMember m : members) {
-        if (m != null) {
-          m.closeUnstarted();
-        }
-      }
-      if (first == null) {
-        throw new InterruptedException("stopped while the group's members started");
-      }
-      throw asException(first);
-    }
+    GroupMember[] members = startMembers(workers.size(), staticName);
     for (int i = 0; i < workers.size(); i++) {
       GroupMember member = members[i];
       Task task = new Task(i, member, workers.get(i));
@@ -332,6 +284,62 @@ final class KafkaIngest implements Ingest {
         topicProblem.compareAndSet(null, e);
       }
     }
+  }
+
+  /**
+   * Builds one group member per worker, side by side: each transactional producer starts with a
+   * round trip to the cluster (InitProducerId). If one fails (or this thread is interrupted), the
+   * ones built are closed and the first error is thrown, later ones suppressed into it.
+   */
+  private GroupMember[] startMembers(int count, Object staticName) throws Exception {
+    GroupMember[] members = new GroupMember[count];
+    Throwable[] startErrors = new Throwable[count];
+    List<Thread> starters = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int k = i;
+      String staticId = staticName == null ? null : staticName + "-" + i;
+      String id = input.group() + "-" + (staticName == null ? instance : staticName) + "-" + i;
+      Thread starter = new Thread(() -> {
+        try {
+          members[k] = new GroupMember(config.kafka().settings(), input.topic(), input.group(), id,
+              "uniqcount-" + id, stateTopic, input.from().text(), job.clock()::nanoTime, config.kafka().timeout(), staticId);
+        } catch (Throwable e) {
+          startErrors[k] = e;
+        }
+      }, "uniqcount-kafka-start-" + i);
+      starter.start();
+      starters.add(starter);
+    }
+    boolean interrupted = false;
+    for (Thread starter : starters) {
+      while (starter.isAlive()) {
+        try {
+          starter.join(); // to the end even when interrupted: a member built meanwhile must be closed
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    Throwable first = null;
+    for (Throwable e : startErrors) {
+      if (e != null && first == null) {
+        first = e;
+      } else if (e != null) {
+        first.addSuppressed(e);
+      }
+    }
+    if (first != null || interrupted) {
+      for (GroupMember m : members) {
+        if (m != null) {
+          m.closeUnstarted();
+        }
+      }
+      if (first == null) {
+        throw new InterruptedException("stopped while the group's members started");
+      }
+      throw asException(first);
+    }
+    return members;
   }
 
   /**

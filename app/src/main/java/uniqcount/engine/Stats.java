@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import uniqcount.frame.Reject;
 import uniqcount.window.Partition;
 
@@ -30,11 +31,11 @@ final class Stats {
   private final long startNanos = System.nanoTime();
   private final String scanner;
   /** What partitions given up (Kafka) had judged here: {implausible, late dropped}. */
-  private final java.util.function.Supplier<long[]> gone;
+  private final Supplier<long[]> gone;
   private Thread reporter;
 
   Stats(List<Worker> workers, List<Partition> partitions, PrintStream err, String scanner,
-      java.util.function.Supplier<long[]> gone) {
+      Supplier<long[]> gone) {
     this.gone = gone;
     this.workers = workers;
     this.partitions = partitions;

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,7 +27,10 @@ public final class KafkaFrameWriter extends OutputStream {
   private int pendingLength;
   private long records;
 
-  /** A producer for {@code topic} with {@code compression} (none, lz4, zstd, gzip, snappy). */
+  /** The record compressions a producer accepts ({@code compression.type}). */
+  public static final List<String> CODECS = List.of("none", "gzip", "snappy", "lz4", "zstd");
+
+  /** A producer for {@code topic} with {@code compression}, one of {@link #CODECS}. */
   public KafkaFrameWriter(KafkaSettings settings, String topic, String compression) {
     Map<String, Object> defaults = new HashMap<>();
     defaults.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);

@@ -1,12 +1,17 @@
 package uniqcount.engine;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import uniqcount.count.CounterSpec;
 import uniqcount.emit.Emitter;
 import uniqcount.emit.ResultRecord;
@@ -127,10 +132,47 @@ final class EngineHarness {
     return n;
   }
 
+  /** A job's standard streams, captured. */
+  static final class Captured {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    Job.Streams streams(InputStream in) {
+      return new Job.Streams(in, new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    Job.Streams streams() {
+      return streams(InputStream.nullInputStream());
+    }
+
+    String out() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return err.toString(StandardCharsets.UTF_8);
+    }
+  }
+
   /** A clock the test moves by hand (from any thread). */
   static class ManualClock implements Clock {
     volatile long nanos = 1_000_000_000_000L;
     volatile long epochSecond = 1_800_000_000L;
+
+    /** A clock whose reading fails ("worker broke") in a worker thread after {@code calls} readings there. */
+    static ManualClock failingInWorkersAfter(int calls) {
+      AtomicInteger readings = new AtomicInteger();
+      return new ManualClock() {
+        @Override
+        public long epochSecond() {
+          if (Thread.currentThread().getName().startsWith("uniqcount-worker") && readings.incrementAndGet() > calls) {
+            throw new IllegalStateException("worker broke");
+          }
+          return super.epochSecond();
+        }
+      };
+    }
 
     void advance(long byNanos) {
       nanos += byNanos;

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -32,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import uniqcount.UserException;
 import uniqcount.count.CounterSpec;
 import uniqcount.emit.ResultRecord;
+import uniqcount.engine.EngineHarness.Captured;
 import uniqcount.gen.FrameGenerator;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.kafka.KafkaAdmin;
@@ -75,25 +74,6 @@ class JobTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     new FrameGenerator(o).writeAll(out);
     return out.toByteArray();
-  }
-
-  /** A job's standard streams, captured. */
-  private static final class Captured {
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    Job.Streams streams(InputStream in) {
-      return new Job.Streams(in, new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    String out() {
-      return out.toString(StandardCharsets.UTF_8);
-    }
-
-    String err() {
-      return err.toString(StandardCharsets.UTF_8);
-    }
   }
 
   private static JobConfig.Builder exact() {
@@ -391,16 +371,7 @@ class JobTest {
         out.write(data); // ~60 MB: the reader is still reading when the worker fails
       }
     }
-    AtomicInteger calls = new AtomicInteger();
-    EngineHarness.ManualClock clock = new EngineHarness.ManualClock() {
-      @Override
-      public long epochSecond() {
-        if (Thread.currentThread().getName().startsWith("uniqcount-worker") && calls.incrementAndGet() > 3) {
-          throw new IllegalStateException("worker broke");
-        }
-        return super.epochSecond();
-      }
-    };
+    EngineHarness.ManualClock clock = EngineHarness.ManualClock.failingInWorkersAfter(3);
     CloseRecorder sink = new CloseRecorder(false);
     Captured io = new Captured();
     Job job = new Job(exact().files(List.of(file.toString())).build(), io.streams(InputStream.nullInputStream()), clock)

@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import uniqcount.cli.Cli;
 import uniqcount.count.CounterSpec;
+import uniqcount.engine.EngineHarness.Captured;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.GeneratedFrames;
 import uniqcount.reference.ReferenceCounts;
@@ -43,24 +40,6 @@ class ReadThreadsTest {
   @AfterEach
   void resetHeldLimit() {
     FileIngest.heldLimitOverride = 0;
-  }
-
-  private static final class Captured {
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    Job.Streams streams() {
-      return new Job.Streams(InputStream.nullInputStream(), new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    String out() {
-      return out.toString(StandardCharsets.UTF_8);
-    }
-
-    String err() {
-      return err.toString(StandardCharsets.UTF_8);
-    }
   }
 
   /** Writes {@code lines} split into {@code parts} files, gzip, zstd and plain in turn; returns their paths. */
@@ -161,16 +140,7 @@ class ReadThreadsTest {
     GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 60_000, 100, 1_000, 64, 1024, 30);
     List<String> files = split(GeneratedFrames.lines(o), 6);
     FileIngest.heldLimitOverride = 1; // readers ahead are waiting when the worker fails
-    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-    EngineHarness.ManualClock clock = new EngineHarness.ManualClock() {
-      @Override
-      public long epochSecond() {
-        if (Thread.currentThread().getName().startsWith("uniqcount-worker") && calls.incrementAndGet() > 20) {
-          throw new IllegalStateException("worker broke");
-        }
-        return super.epochSecond();
-      }
-    };
+    EngineHarness.ManualClock clock = EngineHarness.ManualClock.failingInWorkersAfter(20);
     Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
         .files(files, 6).build(), new Captured().streams(), clock);
     Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
