@@ -34,6 +34,7 @@ import uniqcount.gen.GeneratorOptions;
 import uniqcount.kafka.KafkaAdmin;
 import uniqcount.kafka.KafkaFrameWriter;
 import uniqcount.kafka.KafkaSettings;
+import uniqcount.source.MemberGzipOutputStream;
 
 /**
  * {@code uniqcount bench}: how fast this machine runs uniqcount. Generates challenge-shaped frames
@@ -74,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--decode-only", description = "Skip the end-to-end runs.")
   boolean decodeOnly;
 
-  @Option(names = "--compressed", description = "Also end to end from a gzip (level 6) and a zstd (level 3) copy of the same frames, interleaved with the plain runs (the copies are temporary files).")
+  @Option(names = "--compressed", description = "Also end to end from gzip copies of the same frames (level 6, one member; and a member per 8 MiB, as generate writes) and a zstd (level 3) copy, interleaved with the plain runs (the copies are temporary files).")
   boolean compressed;
 
   @Option(names = "--keep", description = "Keep the generated file (its path is printed).")
@@ -272,6 +273,7 @@ final class BenchCommand implements Callable<Integer> {
     try {
       if (compressed) {
         inputs.put("gzip", compress(file, ".jsonl.gz", out -> new java.util.zip.GZIPOutputStream(out, 1 << 16)));
+        inputs.put("mgzip", compress(file, ".jsonl.gz", out -> new BufferedOutputStream(new MemberGzipOutputStream(out), 1 << 16)));
         inputs.put("zstd", compress(file, ".jsonl.zst", out -> new com.github.luben.zstd.ZstdOutputStream(out, 3)));
       }
       endToEnd(jvm, inputs, decodeRates);
@@ -339,6 +341,9 @@ final class BenchCommand implements Callable<Integer> {
           jsonShare);
     }
     io.out().println("  MB/s: of the frames as decoded (uncompressed), whatever the input's form.");
+    if (compressed) {
+      io.out().println("  gzip: one member, inflated by one thread; mgzip: a member per 8 MiB (generate -o x.gz), inflated side by side.");
+    }
     io.out().println("  decode_share: time in the JSON decoder / worker busy time, measured inside the run;");
     io.out().println("  json_vs_alone: (frames/s per thread end to end) / (frames/s decoding alone) = decoding's share of the time per frame.");
   }

@@ -51,6 +51,8 @@ final class FileIngest implements Ingest {
   private BlockingQueue<Chunk> work;
   private final int readThreadsAsked;
   private int readers = 1;
+  /** Threads that inflate one multi-member gzip input, when one reader reads the inputs. */
+  private int inflaters = 1;
   private long heldLimit;
   private final List<Thread> readerThreads = new ArrayList<>();
   private volatile boolean stopSeen;
@@ -80,6 +82,7 @@ final class FileIngest implements Ingest {
     totalBytes = total;
     boolean checkpointing = job.config().recovery().checkpointDir() != null;
     readers = readers(readThreadsAsked, inputs, checkpointing, Runtime.getRuntime().availableProcessors());
+    inflaters = readers > 1 ? 1 : inflaters(readThreadsAsked, checkpointing, Runtime.getRuntime().availableProcessors());
     if (readers > 1) {
       // a reader waiting to hand its next chunk holds up to two: as many readers as the chunks' share of the heap allows
       long fit = Runtime.getRuntime().maxMemory() / 8 / LineChunker.chunkCapacity(c.maxFrameBytes());
@@ -107,6 +110,17 @@ final class FileIngest implements Ingest {
     }
     long compressed = inputs.stream().filter(Inputs::compressed).limit(2).count();
     return compressed < 2 ? 1 : (int) Math.min(inputs.size(), Math.max(2, cores / 2));
+  }
+
+  /**
+   * Threads that inflate a multi-member gzip input read by one reader: as asked, else half the
+   * cores and at least two; one with a checkpoint (as for {@link #readers}).
+   */
+  static int inflaters(int asked, boolean checkpointing, int cores) {
+    if (checkpointing) {
+      return 1;
+    }
+    return asked > 0 ? asked : Math.max(2, cores / 2);
   }
 
   /**
@@ -201,7 +215,7 @@ final class FileIngest implements Ingest {
           rawRead.addAndGet(Math.max(0, sizes[partition])); // done before the restart
           continue; // counted before the restart
         }
-        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead)) {
+        try (InputStream in = Inputs.open(inputs.get(partition), job.streams().in(), rawRead, inflaters)) {
           skipTo(in, partition);
           int p = partition;
           chunker.read(in, partition, positions[partition], chunk -> {

@@ -21,6 +21,8 @@ import uniqcount.UserException;
 public final class Inputs {
   /** The name that stands for standard input. */
   public static final String STDIN = "-";
+  /** Tests: the segment size (compressed bytes) of a gzip inflated side by side; 0: sized for the heap. */
+  public static volatile long parallelGzipSegmentBytes;
 
   private Inputs() {}
 
@@ -88,6 +90,28 @@ public final class Inputs {
    */
   public static InputStream open(String input, InputStream stdin, java.util.concurrent.atomic.AtomicLong rawBytes)
       throws UserException {
+    return open(input, stdin, rawBytes, 1);
+  }
+
+  /**
+   * Opens an input as {@link #open(String, InputStream, java.util.concurrent.atomic.AtomicLong)}
+   * does; a regular gzip file of several members is inflated on up to {@code inflateThreads}
+   * threads ({@link ParallelGzipInputStream}: the same bytes and errors as one thread).
+   */
+  public static InputStream open(String input, InputStream stdin, java.util.concurrent.atomic.AtomicLong rawBytes,
+      int inflateThreads) throws UserException {
+    if (inflateThreads > 1 && !input.equals(STDIN) && Files.isRegularFile(Paths.get(input))) {
+      try {
+        InputStream parallel = ParallelGzipInputStream.open(Paths.get(input), inflateThreads, rawBytes);
+        if (parallel != null) {
+          return new NamedInputStream(parallel, input);
+        }
+      } catch (NoSuchFileException e) {
+        throw UserException.failure(input + ": no such file", e);
+      } catch (IOException e) {
+        throw UserException.failure(input + ": cannot open (" + e.getMessage() + ")", e);
+      }
+    }
     InputStream raw;
     try {
       Path path = Paths.get(input);

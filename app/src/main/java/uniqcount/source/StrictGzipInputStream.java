@@ -26,6 +26,8 @@ final class StrictGzipInputStream extends InputStream {
   private static final int FCOMMENT = 16;
 
   private final InputStream in;
+  /** A segment of a {@link ParallelGzipInputStream} ends at the first member end at or after this byte. */
+  private final long stopAt;
   private final Inflater inflater = new Inflater(true);
   private final CRC32 crc = new CRC32();
   private final CRC32 headerCrc = new CRC32();
@@ -40,8 +42,41 @@ final class StrictGzipInputStream extends InputStream {
 
   /** Decompresses {@code in}, which must start with a gzip member. */
   StrictGzipInputStream(InputStream in) throws IOException {
-    this.in = in;
+    this(in, 0, Long.MAX_VALUE);
     readHeader();
+  }
+
+  /**
+   * A segment: {@code in} starts at byte {@code startOffset} of the gzip data, with a member (checked
+   * by {@link #start()}), and the stream ends after the first member that ends at or after byte
+   * {@code stopAt}, or at the end of the data. Members are numbered from 1 at {@code startOffset}.
+   */
+  StrictGzipInputStream(InputStream in, long startOffset, long stopAt) {
+    this.in = in;
+    this.stopAt = stopAt;
+    this.consumedBefore = startOffset;
+  }
+
+  /**
+   * Starts a segment: at byte 0 with a member header; elsewhere as after a member (another member,
+   * zero padding to the end, or trailing garbage), since the member before may have ended there.
+   */
+  void start() throws IOException {
+    if (offset() == 0) {
+      readHeader();
+    } else {
+      nextMember();
+    }
+  }
+
+  /** The member being read (from 1), or the last one once ended: the number in an error's message. */
+  int member() {
+    return member;
+  }
+
+  /** The byte of the gzip data read up to. */
+  long offset() {
+    return consumedBefore + pos;
   }
 
   @Override
@@ -58,6 +93,10 @@ final class StrictGzipInputStream extends InputStream {
     while (!done) {
       if (inflater.finished()) {
         readTrailer();
+        if (offset() >= stopAt) {
+          done = true; // a segment's end: the next segment starts here
+          break;
+        }
         nextMember();
         continue;
       }
@@ -207,10 +246,6 @@ final class StrictGzipInputStream extends InputStream {
       limit = n;
     }
     return true;
-  }
-
-  private long offset() {
-    return consumedBefore + pos;
   }
 
   private ZipException damaged(String why) {

@@ -25,6 +25,8 @@ import uniqcount.engine.EngineHarness.Captured;
 import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.GeneratedFrames;
 import uniqcount.reference.ReferenceCounts;
+import uniqcount.source.Inputs;
+import uniqcount.source.MemberGzipOutputStream;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
 
@@ -40,6 +42,57 @@ class ReadThreadsTest {
   @AfterEach
   void resetHeldLimit() {
     FileIngest.heldLimitOverride = 0;
+    Inputs.parallelGzipSegmentBytes = 0;
+  }
+
+  /** Writes {@code lines} as one gzip file of many members, as {@code generate -o x.gz} does with larger ones. */
+  private Path members(List<byte[]> lines, int memberBytes) throws IOException {
+    Path file = dir.resolve("members.jsonl.gz");
+    try (OutputStream out = new java.io.BufferedOutputStream(new MemberGzipOutputStream(Files.newOutputStream(file), memberBytes))) {
+      for (byte[] line : lines) {
+        out.write(line);
+        out.write('\n');
+      }
+    }
+    return file;
+  }
+
+  @Test
+  void aGzipOfManyMembersInflatedSideBySideCountsWhatOneThreadCounts() throws Exception {
+    GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 40_000, 100, 2_000, 65, 1024, 600);
+    List<byte[]> lines = GeneratedFrames.lines(o);
+    ReferenceCounts reference = GeneratedFrames.reference(o, lines);
+    List<String> input = List.of(members(lines, 64 << 10).toString());
+    Inputs.parallelGzipSegmentBytes = 16 << 10; // a few members a segment, hundreds of segments
+    Captured one = run(input, 1, EventTimePolicy.defaults());
+    Map<String, String> expected = Cli.lastValuesPerWindow(one.out());
+    assertEquals(reference.windows.keySet(), expected.keySet());
+    reference.windows.forEach((k, w) -> assertEquals(w.uids.size() + "/" + w.frames, expected.get(k), k));
+    for (int threads : new int[] {2, 5}) {
+      Captured many = run(input, threads, EventTimePolicy.defaults());
+      assertEquals(expected, Cli.lastValuesPerWindow(many.out()), threads + " inflating threads");
+      assertEquals(counters(one.err()), counters(many.err()), threads + " inflating threads");
+    }
+  }
+
+  @Test
+  void aDamagedMemberIsReportedAsOneThreadReportsIt() throws Exception {
+    GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 20_000, 100, 1_000, 66, 1024, 30);
+    byte[] whole = Files.readAllBytes(members(GeneratedFrames.lines(o), 32 << 10));
+    whole[whole.length * 2 / 3] ^= 0x10; // inside a member two thirds of the way in
+    Path damaged = dir.resolve("damaged-members.jsonl.gz");
+    Files.write(damaged, whole);
+    Inputs.parallelGzipSegmentBytes = 8 << 10;
+    List<String> messages = new ArrayList<>();
+    for (int threads : new int[] {1, 4}) {
+      Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
+          .files(List.of(damaged.toString()), threads).build(), new Captured().streams(), new EngineHarness.ManualClock());
+      Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(Throwable.class, job::run));
+      messages.add(e.getMessage());
+      assertNoReaderOrWorkerLeft();
+    }
+    assertTrue(messages.get(0).startsWith(damaged + ": damaged gzip member "), messages.get(0));
+    assertEquals(messages.get(0), messages.get(1));
   }
 
   /** Writes {@code lines} split into {@code parts} files, gzip, zstd and plain in turn; returns their paths. */
@@ -151,7 +204,8 @@ class ReadThreadsTest {
   private static void assertNoReaderOrWorkerLeft() throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (Thread.getAllStackTraces().keySet().stream()
-        .anyMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-reader") || t.getName().startsWith("uniqcount-worker")))) {
+        .anyMatch(t -> t.isAlive() && (t.getName().startsWith("uniqcount-reader") || t.getName().startsWith("uniqcount-worker")
+            || t.getName().startsWith("uniqcount-inflate")))) {
       assertTrue(System.nanoTime() < deadline, "reader or worker threads left");
       Thread.sleep(20);
     }
@@ -172,6 +226,10 @@ class ReadThreadsTest {
     assertEquals(1, FileIngest.readers(2, List.of("-", "-"), false, 8), "stdin twice: one reader");
     assertEquals(1, FileIngest.readers(2, List.of(files.get(0), "-"), false, 8), "stdin is one stream");
     assertEquals(4L << 20, FileIngest.heldLimit(512L << 20), "frames of 16 bytes in an eighth of the heap");
+    assertEquals(2, FileIngest.inflaters(0, false, 2), "one gzip input: half the cores, at least two");
+    assertEquals(4, FileIngest.inflaters(0, false, 8));
+    assertEquals(3, FileIngest.inflaters(3, false, 8), "as asked");
+    assertEquals(1, FileIngest.inflaters(0, true, 8), "one thread with a checkpoint");
   }
 
   @Test

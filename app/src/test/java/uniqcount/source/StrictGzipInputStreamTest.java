@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * end — for a damaged later member, trailing garbage, a corrupt CRC or length, and every truncation.
  */
 class StrictGzipInputStreamTest {
-  private static byte[] text(long seed, int lines) {
+  static byte[] text(long seed, int lines) {
     SplittableRandom r = new SplittableRandom(seed);
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < lines; i++) {
@@ -34,7 +34,7 @@ class StrictGzipInputStreamTest {
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  private static byte[] gzip(byte[] data) throws IOException {
+  static byte[] gzip(byte[] data) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
       gz.write(data);
@@ -43,7 +43,12 @@ class StrictGzipInputStreamTest {
   }
 
   /** A member with a hand-made header: {@code flags} among FHCRC 2, FEXTRA 4, FNAME 8, FCOMMENT 16. */
-  private static byte[] member(byte[] data, int flags) {
+  static byte[] member(byte[] data, int flags) {
+    return member(data, flags, Deflater.DEFAULT_COMPRESSION);
+  }
+
+  /** As {@link #member(byte[], int)}, deflated at {@code level} (0: stored, so the data's bytes appear as they are). */
+  static byte[] member(byte[] data, int flags, int level) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, (byte) flags, 1, 2, 3, 4, 0, 3});
     if ((flags & 4) != 0) {
@@ -61,7 +66,7 @@ class StrictGzipInputStreamTest {
       long h = header.getValue();
       out.writeBytes(new byte[] {(byte) h, (byte) (h >> 8)});
     }
-    Deflater d = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    Deflater d = new Deflater(level, true);
     d.setInput(data);
     d.finish();
     byte[] chunk = new byte[1 << 16];
@@ -78,7 +83,7 @@ class StrictGzipInputStreamTest {
     return out.toByteArray();
   }
 
-  private static byte[] concat(byte[]... parts) {
+  static byte[] concat(byte[]... parts) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (byte[] p : parts) {
       out.writeBytes(p);
@@ -86,7 +91,7 @@ class StrictGzipInputStreamTest {
     return out.toByteArray();
   }
 
-  private static byte[] strict(byte[] gz) throws IOException {
+  static byte[] strict(byte[] gz) throws IOException {
     try (InputStream in = new StrictGzipInputStream(new ByteArrayInputStream(gz))) {
       return in.readAllBytes();
     }
