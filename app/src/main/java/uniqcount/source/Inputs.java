@@ -24,6 +24,11 @@ public final class Inputs {
   /** Tests: the segment size (compressed bytes) of a gzip inflated side by side; 0: sized for the heap. */
   public static volatile long parallelGzipSegmentBytes;
 
+  /** Tests: how many segments of gzip inputs have been inflated side by side in this JVM. */
+  public static long parallelGzipSegments() {
+    return ParallelGzipInputStream.LAUNCHED.get();
+  }
+
   private Inputs() {}
 
   /**

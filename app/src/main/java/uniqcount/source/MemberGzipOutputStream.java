@@ -53,7 +53,7 @@ public final class MemberGzipOutputStream extends OutputStream {
       off += n;
       len -= n;
       if (inMember == memberBytes) {
-        member.finish();
+        member.close(); // finishes the member and ends its deflater; the file stays open
         member = null;
       }
     }
@@ -90,7 +90,7 @@ public final class MemberGzipOutputStream extends OutputStream {
         startMember();
       }
       if (member != null) {
-        member.finish();
+        member.close(); // finishes the member and ends its deflater; the file stays open
         member = null;
       }
     }

@@ -11,9 +11,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,13 +40,20 @@ import java.util.zip.ZipException;
 final class ParallelGzipInputStream extends InputStream {
   /** Inflated bytes per block handed from a segment's thread to the reader. */
   static final int BLOCK = 1 << 18;
-  /** How far past its first segment a member start is looked for before a file is left to one thread. */
-  private static final long PROBE_BYTES = 32 << 20;
+  /**
+   * How far past a multiple of the segment size a member start is looked for: past the first, or
+   * the file is left to one thread; past a later one, or that segment goes on to a member end past
+   * there (a large member), and the search goes on from that end.
+   */
+  private static final long SCAN_BYTES = 32 << 20;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long MAGIC1 = 0x1f1f1f1f1f1f1f1fL;
   private static final long MAGIC2 = 0x8b8b8b8b8b8b8b8bL;
   private static final long ONES = 0x0101010101010101L;
   private static final long HIGHS = 0x8080808080808080L;
+
+  /** Segments started in this JVM (tests: the parallel path was taken). */
+  static final AtomicLong LAUNCHED = new AtomicLong();
 
   private final FileChannel channel;
   private final long size;
@@ -56,7 +63,7 @@ final class ParallelGzipInputStream extends InputStream {
   private final int queueBlocks;
   private final AtomicLong rawBytes;
   private final ConcurrentLinkedQueue<byte[]> free = new ConcurrentLinkedQueue<>();
-  private final ArrayDeque<Segment> ahead = new ArrayDeque<>();
+  private final ConcurrentLinkedDeque<Segment> ahead = new ConcurrentLinkedDeque<>();
   private final byte[] scan = new byte[1 << 16];
   private Segment head;
   private int membersBefore;
@@ -65,6 +72,7 @@ final class ParallelGzipInputStream extends InputStream {
   private long reported;
   private boolean done;
   private IOException failed;
+  private volatile boolean closed;
   private int falseStarts;
 
   private ParallelGzipInputStream(FileChannel channel, long size, int threads, long segmentBytes, int blockBytes,
@@ -87,7 +95,7 @@ final class ParallelGzipInputStream extends InputStream {
    *     member, or a few large ones): one thread reads it as fast
    */
   static InputStream open(Path path, int threads, AtomicLong rawBytes) throws IOException {
-    long queueBytes = Math.max(4L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 8 / threads));
+    long queueBytes = Math.max(1L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 8 / threads));
     long segment = Inputs.parallelGzipSegmentBytes > 0 ? Inputs.parallelGzipSegmentBytes
         : Math.max(256 << 10, Math.min(2 << 20, queueBytes / 16));
     return open(path, threads, segment, BLOCK,
@@ -105,9 +113,9 @@ final class ParallelGzipInputStream extends InputStream {
         channel.close();
         return null;
       }
-      // a member start within the first few segments, or most likely one member (or a few large ones)
-      long next = in.candidateAfter(0, PROBE_BYTES);
-      if (next == Long.MAX_VALUE) {
+      // a member start near the start, or most likely one member (or a few large ones)
+      Stop next = in.stopAfter(0);
+      if (!next.candidate) {
         channel.close();
         return null;
       }
@@ -158,7 +166,12 @@ final class ParallelGzipInputStream extends InputStream {
         cancelAll();
       } else {
         membersBefore += next.members;
-        advance(next.offset);
+        try {
+          advance(next.offset, next.stopped);
+        } catch (IOException | RuntimeException e) {
+          failed = e instanceof IOException io ? io : new IOException(e.toString(), e);
+          cancelAll();
+        }
       }
     }
   }
@@ -176,15 +189,20 @@ final class ParallelGzipInputStream extends InputStream {
 
   @Override
   public void close() throws IOException {
+    closed = true;
     cancelAll();
     channel.close();
   }
 
-  /** The segment being read ended after a member, at {@code end}: on to the segment that starts there. */
-  private void advance(long end) throws IOException {
-    if (end >= size) {
+  /**
+   * The segment being read ended at {@code end}: at the end of the data, or ({@code stopped}) after
+   * a member that ended at or past its stop; then on to the segment that starts there.
+   */
+  private void advance(long end, boolean stopped) throws IOException {
+    if (!stopped) {
       done = true;
-      progress(size);
+      progress(end);
+      cancelAll(); // segments are left ahead only when the file shrank under the one read
       return;
     }
     while (!ahead.isEmpty() && ahead.peekFirst().start < end) {
@@ -195,23 +213,24 @@ final class ParallelGzipInputStream extends InputStream {
     if (next != null && next.start == end) {
       head = ahead.pollFirst();
     } else {
-      // no candidate where the member ended (a false one went past it): a segment from there
-      head = launch(end, next != null ? next.start : candidateAfter(end));
+      // no candidate where the member ended (a false one, or none searched for): a segment from there
+      head = launch(end, next != null ? new Stop(next.start, true) : stopAfter(end));
     }
     fillAhead();
   }
 
-  /** One segment per thread: the one being read and those after it. */
+  /** One segment per thread: the one being read and those after it, each from a candidate. */
   private void fillAhead() throws IOException {
     Segment last = ahead.isEmpty() ? head : ahead.peekLast();
-    while (ahead.size() + 1 < threads && last.stopAt != Long.MAX_VALUE) {
-      last = launch(last.stopAt, candidateAfter(last.stopAt));
+    while (ahead.size() + 1 < threads && last.stop.candidate) {
+      last = launch(last.stop.at, stopAfter(last.stop.at));
       ahead.addLast(last);
     }
   }
 
-  private Segment launch(long start, long stopAt) {
-    Segment s = new Segment(start, stopAt);
+  private Segment launch(long start, Stop stop) {
+    LAUNCHED.incrementAndGet();
+    Segment s = new Segment(start, stop);
     Thread t = new Thread(s, "uniqcount-inflate@" + start);
     t.setDaemon(true);
     t.start();
@@ -220,7 +239,15 @@ final class ParallelGzipInputStream extends InputStream {
 
   private Block take(Segment s) throws IOException {
     try {
-      return s.out.take();
+      while (true) {
+        Block b = s.out.poll(50, TimeUnit.MILLISECONDS);
+        if (b != null) {
+          return b;
+        }
+        if (closed) {
+          throw new IOException("Stream closed");
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for inflated data");
@@ -268,34 +295,33 @@ final class ParallelGzipInputStream extends InputStream {
   }
 
   /**
-   * The first candidate at or after the multiple of the segment size that follows {@code from}: ten
-   * bytes that make a plausible member header (RFC 1952: magic, deflate, no reserved flag bits,
-   * extra flags 0, 2 or 4, a known OS). {@link Long#MAX_VALUE} if there is none.
+   * Where a segment from {@code from} stops: at the first candidate at or after the multiple of the
+   * segment size that follows {@code from}, within {@link #SCAN_BYTES} of it — ten bytes that make a
+   * plausible member header (RFC 1952: magic, deflate, no reserved flag bits, extra flags 0, 2 or
+   * 4, a known OS). None there: past the bytes searched (a large member), or nowhere at the end.
    */
-  long candidateAfter(long from) throws IOException {
-    return candidateAfter(from, Long.MAX_VALUE);
-  }
-
-  /** As {@link #candidateAfter(long)}, looking at most {@code within} bytes past the multiple. */
-  private long candidateAfter(long from, long within) throws IOException {
+  Stop stopAfter(long from) throws IOException {
     long pos = (from / segmentBytes + 1) * segmentBytes;
-    long until = Math.min(size, pos + Math.min(within, size));
+    long until = Math.min(size, pos + SCAN_BYTES);
     while (pos + 10 <= until) {
       ByteBuffer buf = ByteBuffer.wrap(scan, 0, (int) Math.min(scan.length, until - pos));
       while (buf.hasRemaining()) {
         if (channel.read(buf, pos + buf.position()) < 0) {
-          return Long.MAX_VALUE; // the file shrank
+          return new Stop(Long.MAX_VALUE, false); // the file shrank: the segment reads to its end
         }
       }
       int n = buf.position();
       int at = header(scan, n);
       if (at >= 0) {
-        return pos + at;
+        return new Stop(pos + at, true);
       }
       pos += n - 9; // a header may straddle two reads
     }
-    return Long.MAX_VALUE;
+    return new Stop(until >= size ? Long.MAX_VALUE : until, false);
   }
+
+  /** Where a segment stops: after the first member that ends at or past {@code at}, a candidate or not. */
+  record Stop(long at, boolean candidate) {}
 
   /**
    * The first header among {@code b[0, n)} (all ten bytes inside), or -1. Seven places a step: a
@@ -338,26 +364,29 @@ final class ParallelGzipInputStream extends InputStream {
     /** At the end: the members read, or the member that failed. */
     final int members;
     final IOException failure;
+    /** At the end: it stopped at its stop, not at the end of the data. */
+    final boolean stopped;
 
-    Block(byte[] data, int length, long offset, int members, IOException failure) {
+    Block(byte[] data, int length, long offset, int members, IOException failure, boolean stopped) {
       this.data = data;
       this.length = length;
       this.offset = offset;
       this.members = members;
       this.failure = failure;
+      this.stopped = stopped;
     }
   }
 
-  /** Members inflated from {@code start} until one ends at or past {@code stopAt}, on its own thread. */
+  /** Members inflated from {@code start} until one ends at or past its stop, on its own thread. */
   private final class Segment implements Runnable {
     final long start;
-    final long stopAt;
+    final Stop stop;
     final BlockingQueue<Block> out = new ArrayBlockingQueue<>(queueBlocks + 1);
     volatile boolean cancelled;
 
-    Segment(long start, long stopAt) {
+    Segment(long start, Stop stop) {
       this.start = start;
-      this.stopAt = stopAt;
+      this.stop = stop;
     }
 
     void cancel() {
@@ -367,11 +396,12 @@ final class ParallelGzipInputStream extends InputStream {
 
     @Override
     public void run() {
-      StrictGzipInputStream gz = new StrictGzipInputStream(new ChannelInput(start), start, stopAt);
+      StrictGzipInputStream gz = null;
       byte[] data = null;
       int filled = 0;
-      Block end;
+      Block end = null;
       try {
+        gz = new StrictGzipInputStream(new ChannelInput(start), start, stop.at);
         gz.start();
         while (!cancelled) {
           if (data == null) {
@@ -387,20 +417,25 @@ final class ParallelGzipInputStream extends InputStream {
           }
           filled += n;
           if (filled == data.length) {
-            hand(new Block(data, filled, gz.offset(), 0, null));
+            hand(new Block(data, filled, gz.offset(), 0, null, false));
             data = null;
           }
         }
-        end = new Block(null, 0, gz.offset(), gz.member(), null);
-      } catch (IOException e) {
-        end = new Block(null, 0, gz.offset(), gz.member(), e);
-      } catch (RuntimeException | Error e) {
-        end = new Block(null, 0, gz.offset(), gz.member(), new IOException("inflating failed: " + e, e));
+        end = new Block(null, 0, gz.offset(), gz.member(), null, gz.stopped());
+      } catch (Throwable e) {
+        IOException failure = e instanceof IOException io ? io : new IOException("inflating failed: " + e, e);
+        end = new Block(null, 0, gz == null ? start : gz.offset(), gz == null ? 1 : gz.member(), failure, false);
+      } finally {
+        if (data != null && filled > 0) {
+          hand(new Block(data, filled, gz.offset(), 0, null, false)); // what came before an error is read first
+        }
+        if (end != null) {
+          hand(end);
+        }
+        if (gz != null) {
+          gz.end();
+        }
       }
-      if (data != null && filled > 0) {
-        hand(new Block(data, filled, gz.offset(), 0, null)); // what came before an error is read first
-      }
-      hand(end);
     }
 
     private void hand(Block b) {
@@ -430,10 +465,7 @@ final class ParallelGzipInputStream extends InputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (position >= size) {
-        return -1;
-      }
-      int n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, size - position)), position);
+      int n = channel.read(ByteBuffer.wrap(b, off, len), position); // to the end, should the file have grown
       if (n > 0) {
         position += n;
       }

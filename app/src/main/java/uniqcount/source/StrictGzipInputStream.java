@@ -39,6 +39,7 @@ final class StrictGzipInputStream extends InputStream {
   private long memberStart;
   private long size;
   private boolean done;
+  private boolean stopped;
 
   /** Decompresses {@code in}, which must start with a gzip member. */
   StrictGzipInputStream(InputStream in) throws IOException {
@@ -74,6 +75,16 @@ final class StrictGzipInputStream extends InputStream {
     return member;
   }
 
+  /** Whether a segment ended after a member at or past its {@code stopAt}, rather than at the end of the data. */
+  boolean stopped() {
+    return stopped;
+  }
+
+  /** Frees the inflater's native memory, leaving the stream below open (a segment's is shared). */
+  void end() {
+    inflater.end();
+  }
+
   /** The byte of the gzip data read up to. */
   long offset() {
     return consumedBefore + pos;
@@ -95,6 +106,7 @@ final class StrictGzipInputStream extends InputStream {
         readTrailer();
         if (offset() >= stopAt) {
           done = true; // a segment's end: the next segment starts here
+          stopped = true;
           break;
         }
         nextMember();

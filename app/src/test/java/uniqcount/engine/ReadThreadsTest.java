@@ -64,12 +64,16 @@ class ReadThreadsTest {
     ReferenceCounts reference = GeneratedFrames.reference(o, lines);
     List<String> input = List.of(members(lines, 64 << 10).toString());
     Inputs.parallelGzipSegmentBytes = 16 << 10; // a few members a segment, hundreds of segments
+    long before = Inputs.parallelGzipSegments();
     Captured one = run(input, 1, EventTimePolicy.defaults());
+    assertEquals(before, Inputs.parallelGzipSegments(), "one thread: no segments");
     Map<String, String> expected = Cli.lastValuesPerWindow(one.out());
     assertEquals(reference.windows.keySet(), expected.keySet());
     reference.windows.forEach((k, w) -> assertEquals(w.uids.size() + "/" + w.frames, expected.get(k), k));
     for (int threads : new int[] {2, 5}) {
+      long segments = Inputs.parallelGzipSegments();
       Captured many = run(input, threads, EventTimePolicy.defaults());
+      assertTrue(Inputs.parallelGzipSegments() - segments > 50, "inflated in segments side by side");
       assertEquals(expected, Cli.lastValuesPerWindow(many.out()), threads + " inflating threads");
       assertEquals(counters(one.err()), counters(many.err()), threads + " inflating threads");
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static uniqcount.source.StrictGzipInputStreamTest.concat;
 import static uniqcount.source.StrictGzipInputStreamTest.gzip;
@@ -38,6 +40,11 @@ class ParallelGzipInputStreamTest {
   private record Layout(byte[] gz, byte[] plain, List<Integer> starts) {}
 
   private static Layout layout(long seed, boolean padding) throws IOException {
+    return layout(seed, padding, true);
+  }
+
+  /** {@code falseStarts}: some members are stored and hold a whole gzip file, whose header looks like a member start. */
+  private static Layout layout(long seed, boolean padding, boolean falseStarts) throws IOException {
     SplittableRandom r = new SplittableRandom(seed);
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     ByteArrayOutputStream plain = new ByteArrayOutputStream();
@@ -46,7 +53,7 @@ class ParallelGzipInputStreamTest {
     for (int m = 0; m < members; m++) {
       byte[] data = text(seed * 1000 + m, r.nextInt(6) == 0 ? 0 : 1 + r.nextInt(400));
       byte[] member;
-      switch (r.nextInt(4)) {
+      switch (falseStarts ? r.nextInt(4) : 1 + r.nextInt(3)) {
         case 0 -> {
           // stored: a whole gzip file inside shows its header as it is, and inflates cleanly from there
           data = concat(gzip(text(seed * 1000 + m + 500, 1 + r.nextInt(200))), data);
@@ -191,6 +198,60 @@ class ParallelGzipInputStreamTest {
   }
 
   @Test
+  void segmentsEndWhereTheNextStartsWhenNoHeaderIsPlanted() throws IOException {
+    Layout l = layout(90, false, false);
+    long launched = ParallelGzipInputStream.LAUNCHED.get();
+    ParallelGzipInputStream in = (ParallelGzipInputStream) parallel(write(l.gz), 3, 512, 1024, 2);
+    assertArrayEquals(l.plain, readAll(in).bytes);
+    assertEquals(0, in.falseStarts(), "every candidate was a member start, and each segment stopped at the next");
+    assertTrue(ParallelGzipInputStream.LAUNCHED.get() - launched > 10, "segments");
+  }
+
+  @Test
+  void aHeaderIsFoundAcrossTheSearchsReads() throws IOException {
+    // the search reads 64 KiB at a time; a header lying across two reads is found all the same
+    for (int at : new int[] {65_526, 65_530, 65_535, 65_536, 65_540, 131_060, 200_000}) {
+      byte[] file = new byte[at + 200];
+      byte[] header = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+      System.arraycopy(header, 0, file, 0, 10); // gzip at byte 0, then no header until the planted one
+      System.arraycopy(header, 0, file, at, 10);
+      try (ParallelGzipInputStream in = (ParallelGzipInputStream) parallel(write(file), 2, 1, 16, 1)) {
+        assertEquals(new ParallelGzipInputStream.Stop(at, true), in.stopAfter(0), "header at " + at);
+        assertEquals(new ParallelGzipInputStream.Stop(Long.MAX_VALUE, false), in.stopAfter(at), "none after it");
+      }
+    }
+  }
+
+  @Test
+  void aFileThatGrowsIsReadToItsNewEndAndOneThatShrinksEndsThere() throws IOException {
+    Layout l = layout(100, false, false);
+    Layout more = layout(101, false, false);
+    Path grows = write(l.gz);
+    try (InputStream in = parallel(grows, 2, 256, 64, 1)) {
+      Files.write(grows, more.gz, java.nio.file.StandardOpenOption.APPEND); // before the last segment starts
+      assertArrayEquals(concat(l.plain, more.plain), readAll(in).bytes, "as one thread reads it: to the end");
+    }
+    Path shrinks = write(l.gz);
+    int cut = l.starts.get(l.starts.size() / 2);
+    InputStream in = parallel(shrinks, 2, 256, 64, 1);
+    byte[] first = new byte[10];
+    assertEquals(10, in.read(first));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(shrinks, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(cut); // at a member's start, as a rotation that truncates would
+    }
+    Outcome rest = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> readAll(in));
+    assertEquals("", rest.failure);
+    byte[] got = concat(first, rest.bytes);
+    int before = 0;
+    for (int m = 0; m < l.starts.size() / 2; m++) {
+      before += oneThread(Arrays.copyOfRange(l.gz, l.starts.get(m), l.starts.get(m + 1))).bytes.length;
+    }
+    // members inflated before the cut may still be handed on; never less than what is left, never other bytes
+    assertTrue(got.length >= before && got.length <= l.plain.length, got.length + " of " + before + ".." + l.plain.length);
+    assertArrayEquals(Arrays.copyOf(l.plain, got.length), got);
+  }
+
+  @Test
   void oneMemberOrNoGzipIsLeftToOneThread() throws IOException {
     assertNull(ParallelGzipInputStream.open(write(gzip(text(60, 5000))), 4, 512, 1024, 2, null));
     assertNull(ParallelGzipInputStream.open(write(text(61, 5000)), 4, 512, 1024, 2, null));
@@ -206,6 +267,27 @@ class ParallelGzipInputStreamTest {
     byte[] bad = l.gz.clone();
     bad[l.starts.get(3) + 2] = 7;
     assertTrue(!readAll(parallel(write(bad), 4, 64, 16, 1, null)).failure.isEmpty());
+    awaitNoInflatingThread();
+    // read to the end or to a failure, not closed: the segments still ahead (false starts) stop too;
+    // here the last member is stored and holds a gzip file, which a segment ahead inflates cleanly
+    byte[] lastHoldsGzip = concat(l.gz, member(concat(text(72, 10), gzip(text(71, 300))), 0, 0));
+    InputStream ended = parallel(write(lastHoldsGzip), 4, 64, 16, 1);
+    InputStream failed = parallel(write(bad), 4, 64, 16, 1);
+    byte[] buf = new byte[1 << 16];
+    while (ended.read(buf) >= 0) {
+      // to the end
+    }
+    assertThrows(IOException.class, () -> {
+      while (failed.read(buf) >= 0) {
+        // to the failure
+      }
+    });
+    awaitNoInflatingThread();
+    ended.close();
+    failed.close();
+  }
+
+  private static void awaitNoInflatingThread() throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (inflating() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(20);
