@@ -83,9 +83,10 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--precision", paramLabel = "P", defaultValue = "14", description = "HyperLogLog precision: 2^P registers, 4..18 (default: ${DEFAULT-VALUE}, 0.81%% standard error).")
   int precision;
 
-  @Option(names = "--read-threads", paramLabel = "N", description = "Files: inputs read and decompressed side by side, "
-      + "each on its own thread, while the history is still applied in the order given (default: with two or more gzip or "
-      + "zstd inputs, half the cores and at least 2; otherwise 1). Not with --checkpoint.")
+  @Option(names = "--read-threads", paramLabel = "N", description = "Files: threads that read and decompress. Two or "
+      + "more inputs are read side by side, one per thread; otherwise a gzip input of many members (generate -o x.gz, "
+      + "bgzip, concatenated files) is inflated by N threads. The history is still applied in the order given "
+      + "(default: half the cores and at least 2). Not with --checkpoint.")
   Integer readThreads;
 
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads that decode frames in parallel (default: available cores); each input partition's frames are counted in input order.")
