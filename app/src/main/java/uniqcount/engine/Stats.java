@@ -88,10 +88,13 @@ final class Stats {
     long decodeNanos = total[Worker.WorkerStats.DECODE_NANOS];
     long busyNanos = total[Worker.WorkerStats.BUSY_NANOS];
     System.arraycopy(total, Worker.WorkerStats.REJECTS, rejected, 0, rejected.length);
+    long waiting = 0;
     for (Partition p : partitions) {
       implausible += p.implausible();
       lateDropped += p.lateDropped();
+      waiting += p.pendingFrames(); // decoded, not counted yet: an input read ahead waits for the one before
     }
+    accepted -= waiting;
     double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
     StringBuilder reasons = new StringBuilder();
     long rejectedTotal = 0;
@@ -102,8 +105,8 @@ final class Stats {
       }
     }
     return String.format(Locale.ROOT,
-        "frames=%d accepted=%d rejected=%d implausible_ts=%d late_dropped=%d elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f scanner=%s rejected_by_reason=%s",
-        frames, accepted, rejectedTotal, implausible, lateDropped, seconds, frames / seconds, bytes / seconds / 1e6,
+        "frames=%d accepted=%d rejected=%d implausible_ts=%d late_dropped=%d%s elapsed_s=%.2f frames_per_s=%.0f mb_per_s=%.1f peak_heap_mb=%d peak_rss_mb=%s decode_share=%.2f scanner=%s rejected_by_reason=%s",
+        frames, accepted, rejectedTotal, implausible, lateDropped, waiting > 0 ? " waiting=" + waiting : "", seconds, frames / seconds, bytes / seconds / 1e6,
         peakHeapBytes() >> 20, peakRssMb(), busyNanos == 0 ? 0.0 : (double) decodeNanos / busyNanos, scanner,
         reasons.length() == 0 ? "none" : reasons);
   }

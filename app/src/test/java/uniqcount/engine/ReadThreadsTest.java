@@ -193,6 +193,39 @@ class ReadThreadsTest {
   }
 
   @Test
+  void framesReadAheadAndNeverCountedAreShownAsWaitingNotAccepted() throws Exception {
+    // a long first input; two short ones, read ahead at once and held until it ends, which it never does: stopped
+    byte[] first = GeneratedFrames.bytes(GeneratedFrames.withFaults(1_700_000_000L, 200_000, 1_000, 1_000, 67, 300, 5));
+    Path big = dir.resolve("big.jsonl");
+    Files.write(big, first);
+    List<String> small = split(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_200L, 3_000, 100, 100, 68, 300, 5)), 2);
+    List<String> inputs = List.of(big.toString(), small.get(0), small.get(1));
+    FileIngest.heldLimitOverride = Integer.MAX_VALUE;
+    Captured io = new Captured();
+    Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).threads(2).statsInterval(Duration.ZERO)
+        .files(inputs, 3).build(), io.streams(), new EngineHarness.ManualClock());
+    java.util.concurrent.FutureTask<Integer> run = new java.util.concurrent.FutureTask<>(job::run);
+    new Thread(run, "test-job").start();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (job.partitions() == null || job.partitions().size() < 3
+        || job.partitions().get(1).pendingFrames() + job.partitions().get(2).pendingFrames() == 0) {
+      assertTrue(System.nanoTime() < deadline, "the short inputs were never held");
+      Thread.sleep(1);
+    }
+    job.requestStop();
+    assertEquals(0, run.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    assertTrue(!job.partitions().get(0).finished(), "stopped before the first input ended");
+    long held = job.partitions().get(1).pendingFrames() + job.partitions().get(2).pendingFrames();
+    String line = counters(io.err());
+    long frames = Long.parseLong(line.replaceAll(".*frames=(\\d+) .*", "$1"));
+    long accepted = Long.parseLong(line.replaceAll(".*accepted=(\\d+) .*", "$1"));
+    long rejected = Long.parseLong(line.replaceAll(".*rejected=(\\d+) .*", "$1"));
+    assertTrue(held > 0 && line.contains(" waiting=" + held), line + " (held " + held + ")");
+    assertEquals(frames, accepted + rejected + held, line + ": every frame read is accepted, rejected or waiting");
+    assertNoReaderOrWorkerLeft();
+  }
+
+  @Test
   void aFailingWorkerStopsEveryReader() throws Exception {
     GeneratorOptions o = GeneratedFrames.withFaults(1_700_000_000L, 60_000, 100, 1_000, 64, 1024, 30);
     List<String> files = split(GeneratedFrames.lines(o), 6);
