@@ -89,7 +89,7 @@ final class CountCommand implements Callable<Integer> {
       + "(default: half the cores and at least 2). Not with --checkpoint.")
   Integer readThreads;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads that decode frames in parallel (default: available cores); each input partition's frames are counted in input order.")
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads that decode frames in parallel (default: available cores; one fewer when one thread inflates all the input, a gzip of one member); each input partition's frames are counted in input order.")
   Integer threads;
 
   @Option(names = "--uid-field", paramLabel = "NAME", defaultValue = "uid", description = "Root field holding the user id (default: ${DEFAULT-VALUE}).")
@@ -257,11 +257,9 @@ final class CountCommand implements Callable<Integer> {
       default:
         throw UserException.usage("--counter must be hll or exact, got '" + counter + "'");
     }
-    int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    if (n < 1 || n > 256) {
-      throw UserException.usage("--threads must be between 1 and 256, got " + n);
+    if (threads != null && (threads < 1 || threads > 256)) {
+      throw UserException.usage("--threads must be between 1 and 256, got " + threads);
     }
-    b.threads(n);
     if (uidField.isEmpty() || tsField.isEmpty() || uidField.equals(tsField)) {
       throw UserException.usage("--uid-field and --ts-field must be non-empty and different");
     }
@@ -296,6 +294,9 @@ final class CountCommand implements Callable<Integer> {
       }
       b.files(in, readThreads == null ? 0 : readThreads);
     }
+    int cores = Runtime.getRuntime().availableProcessors();
+    b.threads(threads != null ? threads
+        : topic != null ? cores : Job.defaultThreads(in, readThreads == null ? 0 : readThreads, checkpoint != null, cores));
     if (topic != null && readThreads != null) {
       throw UserException.usage("--read-threads is for file input; a topic is read by one consumer per --threads");
     }

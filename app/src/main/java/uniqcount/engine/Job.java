@@ -81,6 +81,16 @@ public final class Job {
    * @param streams standard input (for {@code -}), output and error
    * @param clock wall time for every timing decision
    */
+  /**
+   * Worker threads for file input when none are asked for: the cores, one fewer when a single
+   * thread inflates all the history (gzip of one member), which needs a core of its own.
+   *
+   * @param readThreads as asked (0: decided from the inputs)
+   */
+  public static int defaultThreads(List<String> inputs, int readThreads, boolean checkpointing, int cores) {
+    return FileIngest.defaultWorkers(inputs, readThreads, checkpointing, cores);
+  }
+
   public Job(JobConfig config, Streams streams, Clock clock) {
     this.config = config;
     this.streams = streams;

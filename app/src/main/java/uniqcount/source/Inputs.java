@@ -166,6 +166,26 @@ public final class Inputs {
         || (b0 & 0xf0) == 0x50 && b1 == 0x2a && b2 == 0x4d && b3 == 0x18; // a skippable frame first (pzstd)
   }
 
+  /**
+   * Whether a regular file is gzip that one thread inflates: one member (plain {@code gzip}), or
+   * {@code inflateThreads} below 2. False for anything else, and for files that cannot be read.
+   */
+  public static boolean inflatedByOneThread(String input, int inflateThreads) {
+    if (input.equals(STDIN) || !Files.isRegularFile(Paths.get(input))) {
+      return false;
+    }
+    try (InputStream in = Files.newInputStream(Paths.get(input))) {
+      int b0 = in.read();
+      int b1 = in.read();
+      if (!isGzip(b0, b1)) {
+        return false;
+      }
+      return inflateThreads < 2 || !ParallelGzipInputStream.splits(Paths.get(input), inflateThreads);
+    } catch (IOException | RuntimeException e) {
+      return false; // reading it for real says what is wrong
+    }
+  }
+
   /** Whether a regular file starts as gzip or zstd (false for stdin, pipes and unreadable files). */
   public static boolean compressed(String input) {
     if (input.equals(STDIN)) {

@@ -95,11 +95,27 @@ final class ParallelGzipInputStream extends InputStream {
    *     member, or a few large ones): one thread reads it as fast
    */
   static InputStream open(Path path, int threads, AtomicLong rawBytes) throws IOException {
-    long queueBytes = Math.max(1L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 8 / threads));
-    long segment = Inputs.parallelGzipSegmentBytes > 0 ? Inputs.parallelGzipSegmentBytes
-        : Math.max(256 << 10, Math.min(2 << 20, queueBytes / 16));
-    return open(path, threads, segment, BLOCK,
-        (int) (queueBytes / BLOCK), rawBytes);
+    return open(path, threads, segmentBytes(threads), BLOCK, (int) (queueBytes(threads) / BLOCK), rawBytes);
+  }
+
+  /** Whether {@link #open(Path, int, AtomicLong)} would inflate the file side by side (false: not gzip, or one thread). */
+  static boolean splits(Path path, int threads) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      ParallelGzipInputStream in =
+          new ParallelGzipInputStream(channel, channel.size(), threads, segmentBytes(threads), BLOCK, 1, null);
+      return in.startsWithGzip() && in.stopAfter(0).candidate;
+    }
+  }
+
+  /** Inflated bytes a segment may hold: an eighth of the heap among the threads, 1 to 32 MB. */
+  private static long queueBytes(int threads) {
+    return Math.max(1L << 20, Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 8 / threads));
+  }
+
+  /** Compressed bytes between candidates: a sixteenth of what a segment may hold, 256 KB to 2 MB. */
+  private static long segmentBytes(int threads) {
+    return Inputs.parallelGzipSegmentBytes > 0 ? Inputs.parallelGzipSegmentBytes
+        : Math.max(256 << 10, Math.min(2 << 20, queueBytes(threads) / 16));
   }
 
   /** As {@link #open(Path, int, AtomicLong)}, with the segment size (compressed bytes), block size and blocks per segment given. */

@@ -267,6 +267,22 @@ class ReadThreadsTest {
     assertEquals(4, FileIngest.inflaters(0, false, 8));
     assertEquals(3, FileIngest.inflaters(3, false, 8), "as asked");
     assertEquals(1, FileIngest.inflaters(0, true, 8), "one thread with a checkpoint");
+    // workers: one fewer than the cores when one thread inflates all the history
+    String gz = files.get(0);
+    assertEquals(1, FileIngest.defaultWorkers(List.of(gz), 0, false, 2), "a gzip of one member: its inflater needs a core");
+    assertEquals(7, FileIngest.defaultWorkers(List.of(gz), 0, false, 8));
+    assertEquals(1, FileIngest.defaultWorkers(List.of(gz), 0, false, 1));
+    assertEquals(2, FileIngest.defaultWorkers(List.of(files.get(1)), 0, false, 2), "zstd inflates fast");
+    assertEquals(2, FileIngest.defaultWorkers(List.of(files.get(2)), 0, false, 2), "plain");
+    assertEquals(2, FileIngest.defaultWorkers(List.of(gz, files.get(2)), 0, false, 2), "not all of it gzip");
+    assertEquals(2, FileIngest.defaultWorkers(List.of(gz, gz), 0, false, 2), "two gzip inputs: two readers inflate");
+    assertEquals(1, FileIngest.defaultWorkers(List.of(gz, gz), 0, true, 2), "... but one with a checkpoint");
+    assertEquals(2, FileIngest.defaultWorkers(List.of("-"), 0, false, 2), "stdin: not known");
+    assertEquals(2, FileIngest.defaultWorkers(List.of(dir.resolve("missing.gz").toString()), 0, false, 2), "the job reports it");
+    Inputs.parallelGzipSegmentBytes = 1 << 10;
+    String members = members(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_000L, 3_000, 10, 50, 63, 512, 5)), 4 << 10).toString();
+    assertEquals(2, FileIngest.defaultWorkers(List.of(members), 0, false, 2), "many members: inflated side by side");
+    assertEquals(1, FileIngest.defaultWorkers(List.of(members), 1, false, 2), "... unless --read-threads 1");
   }
 
   @Test
