@@ -295,8 +295,9 @@ final class CountCommand implements Callable<Integer> {
       b.files(in, readThreads == null ? 0 : readThreads);
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    b.threads(threads != null ? threads
-        : topic != null ? cores : Job.defaultThreads(in, readThreads == null ? 0 : readThreads, checkpoint != null, cores));
+    int byDefault = Math.min(256, topic != null ? cores
+        : Job.defaultThreads(in, readThreads == null ? 0 : readThreads, checkpoint != null, cores));
+    b.threads(threads != null ? threads : byDefault);
     if (topic != null && readThreads != null) {
       throw UserException.usage("--read-threads is for file input; a topic is read by one consumer per --threads");
     }

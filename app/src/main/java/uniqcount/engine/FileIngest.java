@@ -125,8 +125,8 @@ final class FileIngest implements Ingest {
     List<String> inputs;
     try {
       inputs = Inputs.resolve(specs);
-    } catch (UserException e) {
-      return cores;
+    } catch (RuntimeException e) {
+      return cores; // a missing file, or a name the file system refuses: the job reports it
     }
     if (readers(readThreadsAsked, inputs, checkpointing, cores) > 1) {
       return cores;

@@ -77,11 +77,6 @@ public final class Job {
   private EmitterLoop emitterLoop;
 
   /**
-   * @param config what to do
-   * @param streams standard input (for {@code -}), output and error
-   * @param clock wall time for every timing decision
-   */
-  /**
    * Worker threads for file input when none are asked for: the cores, one fewer when a single
    * thread inflates all the history (gzip of one member), which needs a core of its own.
    *
@@ -91,6 +86,11 @@ public final class Job {
     return FileIngest.defaultWorkers(inputs, readThreads, checkpointing, cores);
   }
 
+  /**
+   * @param config what to do
+   * @param streams standard input (for {@code -}), output and error
+   * @param clock wall time for every timing decision
+   */
   public Job(JobConfig config, Streams streams, Clock clock) {
     this.config = config;
     this.streams = streams;

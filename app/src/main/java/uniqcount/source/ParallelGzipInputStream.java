@@ -135,10 +135,15 @@ final class ParallelGzipInputStream extends InputStream {
         channel.close();
         return null;
       }
-      in.head = in.launch(0, next);
-      in.fillAhead();
+      try {
+        in.head = in.launch(0, next);
+        in.fillAhead();
+      } catch (Throwable e) {
+        in.cancelAll(); // the segments launched so far
+        throw e;
+      }
       return in;
-    } catch (IOException | RuntimeException e) {
+    } catch (Throwable e) {
       channel.close();
       throw e;
     }
@@ -152,6 +157,9 @@ final class ParallelGzipInputStream extends InputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
+    if (closed) {
+      throw new IOException("Stream closed");
+    }
     if (len == 0) {
       return 0;
     }
