@@ -294,10 +294,7 @@ final class CountCommand implements Callable<Integer> {
       }
       b.files(in, readThreads == null ? 0 : readThreads);
     }
-    int cores = Runtime.getRuntime().availableProcessors();
-    int byDefault = Math.min(256, topic != null ? cores
-        : Job.defaultThreads(in, readThreads == null ? 0 : readThreads, checkpoint != null, cores));
-    b.threads(threads != null ? threads : byDefault);
+    b.threads(threads == null ? 0 : threads); // 0: the input decides (the cores, or one fewer)
     if (topic != null && readThreads != null) {
       throw UserException.usage("--read-threads is for file input; a topic is read by one consumer per --threads");
     }

@@ -51,6 +51,8 @@ final class FileIngest implements Ingest {
   private BlockingQueue<Chunk> work;
   private final int readThreadsAsked;
   private int readers = 1;
+  /** Worker threads: as asked, else {@link #defaultWorkers}. */
+  private int workers;
   /** Threads that inflate one multi-member gzip input, when one reader reads the inputs. */
   private int inflaters = 1;
   private long heldLimit;
@@ -71,7 +73,6 @@ final class FileIngest implements Ingest {
   @Override
   public int open(KafkaAdmin admin) {
     JobConfig.Counting c = job.config().counting();
-    chunks = chunkCount(c.threads(), c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     inputs = Inputs.resolve(specs);
     sizes = new long[inputs.size()];
     long total = 0;
@@ -81,8 +82,11 @@ final class FileIngest implements Ingest {
     }
     totalBytes = total;
     boolean checkpointing = job.config().recovery().checkpointDir() != null;
-    readers = readers(readThreadsAsked, inputs, checkpointing, Runtime.getRuntime().availableProcessors());
-    inflaters = readers > 1 ? 1 : inflaters(readThreadsAsked, checkpointing, Runtime.getRuntime().availableProcessors());
+    int cores = Runtime.getRuntime().availableProcessors();
+    readers = readers(readThreadsAsked, inputs, checkpointing, cores);
+    inflaters = readers > 1 ? 1 : inflaters(readThreadsAsked, checkpointing, cores);
+    workers = c.threads() > 0 ? c.threads() : defaultWorkers(inputs, readThreadsAsked, checkpointing, cores);
+    chunks = chunkCount(workers, c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
     if (readers > 1) {
       // a reader waiting to hand its next chunk holds up to two: as many readers as the chunks' share of the heap allows
       long fit = Runtime.getRuntime().maxMemory() / 8 / LineChunker.chunkCapacity(c.maxFrameBytes());
@@ -115,18 +119,11 @@ final class FileIngest implements Ingest {
   /**
    * Workers by default: the cores, but one fewer when one thread inflates all the history (gzip of
    * one member, read by one reader): that thread sets the pace and needs a core of its own (on 2
-   * cores, 1 worker counted such a file 13–15% faster than 2). Inputs that cannot be resolved: the cores
-   * (the job reports them).
+   * cores, 1 worker counted such a file 13–15% faster than 2).
    */
-  static int defaultWorkers(List<String> specs, int readThreadsAsked, boolean checkpointing, int cores) {
+  static int defaultWorkers(List<String> inputs, int readThreadsAsked, boolean checkpointing, int cores) {
     if (cores < 2) {
       return 1;
-    }
-    List<String> inputs;
-    try {
-      inputs = Inputs.resolve(specs);
-    } catch (RuntimeException e) {
-      return cores; // a missing file, or a name the file system refuses: the job reports it
     }
     if (readers(readThreadsAsked, inputs, checkpointing, cores) > 1) {
       return cores;
@@ -175,6 +172,11 @@ final class FileIngest implements Ingest {
           + " (UNIQCOUNT_JAVA_OPTS)");
     }
     return (int) Math.min(2L * threads + 2, fit);
+  }
+
+  @Override
+  public int workers() {
+    return workers;
   }
 
   @Override

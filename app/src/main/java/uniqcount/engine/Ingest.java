@@ -37,6 +37,11 @@ interface Ingest {
   /** Whether a partition that was finished in a snapshot stays finished (a file does; a Kafka partition gets new records). */
   boolean keepsFinished();
 
+  /** Worker threads when none are asked for, once {@link #open opened}: the cores. */
+  default int workers() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
   /** Relates the partitions as the input requires (files: one history, each continuing the one before). */
   default void link(List<Partition> partitions) {}
 

@@ -77,16 +77,6 @@ public final class Job {
   private EmitterLoop emitterLoop;
 
   /**
-   * Worker threads for file input when none are asked for: the cores, one fewer when a single
-   * thread inflates all the history (gzip of one member), which needs a core of its own.
-   *
-   * @param readThreads as asked (0: decided from the inputs)
-   */
-  public static int defaultThreads(List<String> inputs, int readThreads, boolean checkpointing, int cores) {
-    return FileIngest.defaultWorkers(inputs, readThreads, checkpointing, cores);
-  }
-
-  /**
    * @param config what to do
    * @param streams standard input (for {@code -}), output and error
    * @param clock wall time for every timing decision
@@ -277,7 +267,8 @@ public final class Job {
     JobConfig.Counting c = config.counting();
     calendar = new ZoneCalendar(c.zone());
     List<Worker> built = new ArrayList<>();
-    for (int i = 0; i < c.threads(); i++) {
+    int threads = c.threads() > 0 ? c.threads() : Math.min(256, ingest.workers());
+    for (int i = 0; i < threads; i++) {
       built.add(new Worker(new FrameDecoder(c.uidField(), c.tsField(), c.maxFrameBytes(), scanner, c.trustInput(),
           c.counter().sketchHash())));
     }

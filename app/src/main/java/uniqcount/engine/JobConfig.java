@@ -103,7 +103,7 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
    * @param windows the granularities counted
    * @param zone zone of the calendar boundaries
    * @param counter the counter every window uses
-   * @param threads worker threads
+   * @param threads worker threads; 0: decided by the input when the job opens ({@link Ingest#workers})
    * @param uidField root field of the user id
    * @param tsField root field of the event time
    * @param maxFrameBytes longer frames are rejected
@@ -246,7 +246,7 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
     private EnumSet<Granularity> windows = EnumSet.allOf(Granularity.class);
     private ZoneId zone = ZoneId.of("UTC");
     private CounterSpec counter = CounterSpec.hll(CounterSpec.DEFAULT_PRECISION);
-    private int threads = Runtime.getRuntime().availableProcessors();
+    private int threads;
     private String uidField = "uid";
     private String tsField = "ts";
     private int maxFrameBytes = 1 << 20;
@@ -304,7 +304,7 @@ public record JobConfig(Input input, Output output, Counting counting, Timing ti
       return this;
     }
 
-    /** Worker threads. */
+    /** Worker threads (0, the default: decided by the input when the job opens). */
     public Builder threads(int threads) {
       this.threads = threads;
       return this;

@@ -171,15 +171,11 @@ public final class Inputs {
    * {@code inflateThreads} below 2. False for anything else, and for files that cannot be read.
    */
   public static boolean inflatedByOneThread(String input, int inflateThreads) {
-    if (input.equals(STDIN) || !Files.isRegularFile(Paths.get(input))) {
+    byte[] head = head(input);
+    if (head == null || head.length < 2 || !isGzip(head[0] & 0xff, head[1] & 0xff)) {
       return false;
     }
-    try (InputStream in = Files.newInputStream(Paths.get(input))) {
-      int b0 = in.read();
-      int b1 = in.read();
-      if (!isGzip(b0, b1)) {
-        return false;
-      }
+    try {
       return inflateThreads < 2 || !ParallelGzipInputStream.splits(Paths.get(input), inflateThreads);
     } catch (IOException | RuntimeException e) {
       return false; // reading it for real says what is wrong
@@ -188,23 +184,26 @@ public final class Inputs {
 
   /** Whether a regular file starts as gzip or zstd (false for stdin, pipes and unreadable files). */
   public static boolean compressed(String input) {
+    byte[] head = head(input);
+    return head != null && (head.length >= 2 && isGzip(head[0] & 0xff, head[1] & 0xff)
+        || head.length == 4 && isZstd(head[0] & 0xff, head[1] & 0xff, head[2] & 0xff, head[3] & 0xff));
+  }
+
+  /** The first (up to) 4 bytes of a regular file; null for stdin, pipes and files that cannot be read. */
+  private static byte[] head(String input) {
     if (input.equals(STDIN)) {
-      return false;
+      return null;
     }
     try {
       Path p = Paths.get(input);
       if (!Files.isRegularFile(p)) {
-        return false;
+        return null;
       }
-      byte[] head = new byte[4];
-      int n;
       try (InputStream in = Files.newInputStream(p)) {
-        n = in.readNBytes(head, 0, 4);
+        return in.readNBytes(4);
       }
-      return n >= 2 && isGzip(head[0] & 0xff, head[1] & 0xff)
-          || n == 4 && isZstd(head[0] & 0xff, head[1] & 0xff, head[2] & 0xff, head[3] & 0xff);
     } catch (IOException | RuntimeException e) {
-      return false; // reading it for real says what is wrong
+      return null; // reading it for real says what is wrong
     }
   }
 

@@ -286,6 +286,18 @@ class ReadThreadsTest {
   }
 
   @Test
+  void aJobAskedForNoThreadCountBuildsTheWorkersItsInputDecides() throws Exception {
+    List<String> files = split(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_000L, 600, 10, 50, 69, 512, 5)), 3);
+    int cores = Runtime.getRuntime().availableProcessors();
+    for (String input : List.of(files.get(0), files.get(2))) { // a gzip of one member; plain
+      Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).statsInterval(Duration.ZERO)
+          .files(List.of(input), 0).build(), new Captured().streams(), new EngineHarness.ManualClock());
+      assertEquals(0, assertTimeoutPreemptively(Duration.ofSeconds(60), job::run));
+      assertEquals(FileIngest.defaultWorkers(List.of(input), 0, false, cores), job.workers().size(), input);
+    }
+  }
+
+  @Test
   void badReadThreadOptionsAreOneLine() {
     Cli.Run zero = Cli.run("count", "--read-threads", "0");
     assertEquals(2, zero.exit);

@@ -35,20 +35,8 @@ class KafkaCountTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static GeneratorOptions options(long start, long count, int rate, long seed) {
-    GeneratorOptions o = new GeneratorOptions();
-    o.startSec = start;
-    o.count = count;
-    o.ratePerSec = rate;
-    o.users = 2000;
-    o.seed = seed;
-    o.sizeBytes = 400;
-    o.delaySec = 20;
+    GeneratorOptions o = GeneratedFrames.withFaults(start, count, rate, 2000, seed, 400, 20);
     o.delayPercent = 10;
-    o.bitflipProb = 0.002;
-    o.stringTsProb = 0.1;
-    o.badProb = 0.01;
-    o.dupProb = 0.01;
-    o.dialectProb = 0.05;
     return o;
   }
 
