@@ -9,4 +9,9 @@ case "$version" in
   ""|1|9|1[0-9]|20) ;;
   *) vector="--add-modules=jdk.incubator.vector" ;;
 esac
-exec "$JAVA" ${UNIQCOUNT_JAVA_OPTS:--XX:+UseParallelGC -Xmx512m -XX:PerMethodTrapLimit=0 -XX:+ExitOnOutOfMemoryError} $vector -jar "$0" "$@"
+# JDK 24+ warns when DataSketches Memory (hll) reads memory through sun.misc.Unsafe; 23+ can allow it
+unsafe=
+case "$version" in
+  2[3-9]|[3-9][0-9]) unsafe="--sun-misc-unsafe-memory-access=allow" ;;
+esac
+exec "$JAVA" ${UNIQCOUNT_JAVA_OPTS:--XX:+UseParallelGC -Xmx512m -XX:PerMethodTrapLimit=0 -XX:+ExitOnOutOfMemoryError} $vector $unsafe -jar "$0" "$@"

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 import uniqcount.UserException;
+import uniqcount.count.SketchMemory;
 import uniqcount.engine.Job;
 
 /** Entry point: {@code uniqcount count|generate|demo|bench ...}. */
@@ -42,6 +43,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Runs the command line on the given streams; returns the exit status. */
   public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    SketchMemory.load(); // before any thread starts: see there
     Job.Streams io = new Job.Streams(in, out, err);
     CommandLine cl = new CommandLine(new Main(io));
     cl.addSubcommand("count", new CountCommand(io));

@@ -196,6 +196,7 @@ public final class SketchImage {
 
   /** DataSketches' estimate of these registers: its composite estimator, as for a union. */
   static double estimate(int lgK, byte[] registers) {
+    SketchMemory.load();
     return HllSketch.heapify(Memory.wrap(hll8(lgK, registers))).getEstimate();
   }
 }

@@ -9,6 +9,7 @@ import java.util.NavigableMap;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
+import uniqcount.count.SketchMemory;
 
 /**
  * Distinct users in any minute-aligned range {@code [from, to)} from the published windows: the
@@ -123,6 +124,7 @@ public final class RangeQuery {
       uniques = used.get(0).uniques();
       rse = Double.isNaN(used.get(0).rse()) ? 0 : used.get(0).rse();
     } else {
+      SketchMemory.load();
       int lgK = 4;
       List<HllSketch> sketches = new ArrayList<>();
       for (WindowResult w : used) {
