@@ -51,7 +51,7 @@ final class FileIngest implements Ingest {
   private BlockingQueue<Chunk> work;
   private final int readThreadsAsked;
   private int readers = 1;
-  /** Worker threads: as asked, else {@link #defaultWorkers}. */
+  /** Worker threads: as asked, else {@link #defaultWorkers}; all of this {@link #plan}. */
   private int workers;
   /** Threads that inflate one multi-member gzip input, when one reader reads the inputs. */
   private int inflaters = 1;
@@ -83,16 +83,14 @@ final class FileIngest implements Ingest {
     totalBytes = total;
     boolean checkpointing = job.config().recovery().checkpointDir() != null;
     int cores = Runtime.getRuntime().availableProcessors();
-    readers = readers(readThreadsAsked, inputs, checkpointing, cores);
-    inflaters = readers > 1 ? 1 : inflaters(readThreadsAsked, checkpointing, cores);
-    workers = c.threads() > 0 ? c.threads() : defaultWorkers(inputs, readThreadsAsked, checkpointing, cores);
-    chunks = chunkCount(workers, c.maxFrameBytes(), Runtime.getRuntime().maxMemory());
+    long heap = Runtime.getRuntime().maxMemory();
+    Plan plan = plan(inputs, readThreadsAsked, c.threads(), checkpointing, cores, c.maxFrameBytes(), heap);
+    readers = plan.readers();
+    inflaters = plan.inflaters();
+    workers = plan.workers();
+    chunks = plan.chunks();
     if (readers > 1) {
-      // a reader waiting to hand its next chunk holds up to two: as many readers as the chunks' share of the heap allows
-      long fit = Runtime.getRuntime().maxMemory() / 8 / LineChunker.chunkCapacity(c.maxFrameBytes());
-      readers = (int) Math.max(1, Math.min(readers, 1 + (fit - chunks) / 2));
-      chunks += 2 * (readers - 1);
-      heldLimit = heldLimitOverride > 0 ? heldLimitOverride : heldLimit(Runtime.getRuntime().maxMemory());
+      heldLimit = heldLimitOverride > 0 ? heldLimitOverride : heldLimit(heap);
     }
     return inputs.size();
   }
@@ -117,18 +115,42 @@ final class FileIngest implements Ingest {
   }
 
   /**
+   * How the inputs are read: by how many readers, inflating threads and workers, with how many
+   * chunks. Readers as {@link #readers} decides, but no more than the heap holds chunks for: a reader
+   * waiting to hand its next chunk holds up to two, in an eighth of the heap with the workers'
+   * (see {@link #chunkCount}). The rest is decided for the readers that fit: {@link #inflaters} when
+   * one reader reads the inputs, and workers as asked ({@code threadsAsked} > 0), else
+   * {@link #defaultWorkers}.
+   */
+  static Plan plan(List<String> inputs, int readThreadsAsked, int threadsAsked, boolean checkpointing, int cores,
+      int maxFrameBytes, long maxHeapBytes) {
+    int readers = readers(readThreadsAsked, inputs, checkpointing, cores);
+    if (readers > 1) {
+      // with several readers the default is a worker per core (defaultWorkers)
+      int workerChunks = chunkCount(threadsAsked > 0 ? threadsAsked : Math.max(1, cores), maxFrameBytes, maxHeapBytes);
+      long fit = maxHeapBytes / 8 / LineChunker.chunkCapacity(maxFrameBytes);
+      readers = (int) Math.max(1, Math.min(readers, 1 + (fit - workerChunks) / 2));
+    }
+    int inflaters = readers > 1 ? 1 : inflaters(readThreadsAsked, checkpointing, cores);
+    int workers = threadsAsked > 0 ? threadsAsked : defaultWorkers(inputs, readers, inflaters, cores);
+    return new Plan(readers, inflaters, workers, chunkCount(workers, maxFrameBytes, maxHeapBytes) + 2 * (readers - 1));
+  }
+
+  /** What {@link #plan} decides. */
+  record Plan(int readers, int inflaters, int workers, int chunks) {}
+
+  /**
    * Workers by default: the cores, but one fewer when one thread inflates all the history (gzip of
    * one member, read by one reader): that thread sets the pace and needs a core of its own (on 2
    * cores, 1 worker counted such a file 13–15% faster than 2).
    */
-  static int defaultWorkers(List<String> inputs, int readThreadsAsked, boolean checkpointing, int cores) {
+  private static int defaultWorkers(List<String> inputs, int readers, int inflaters, int cores) {
     if (cores < 2) {
       return 1;
     }
-    if (readers(readThreadsAsked, inputs, checkpointing, cores) > 1) {
+    if (readers > 1) {
       return cores;
     }
-    int inflaters = inflaters(readThreadsAsked, checkpointing, cores);
     for (String input : inputs) {
       if (!Inputs.inflatedByOneThread(input, inflaters)) {
         return cores;

@@ -26,6 +26,7 @@ import uniqcount.gen.GeneratorOptions;
 import uniqcount.reference.GeneratedFrames;
 import uniqcount.reference.ReferenceCounts;
 import uniqcount.source.Inputs;
+import uniqcount.source.LineChunker;
 import uniqcount.source.MemberGzipOutputStream;
 import uniqcount.window.EventTimePolicy;
 import uniqcount.window.Granularity;
@@ -269,20 +270,42 @@ class ReadThreadsTest {
     assertEquals(1, FileIngest.inflaters(0, true, 8), "one thread with a checkpoint");
     // workers: one fewer than the cores when one thread inflates all the history
     String gz = files.get(0);
-    assertEquals(1, FileIngest.defaultWorkers(List.of(gz), 0, false, 2), "a gzip of one member: its inflater needs a core");
-    assertEquals(7, FileIngest.defaultWorkers(List.of(gz), 0, false, 8));
-    assertEquals(1, FileIngest.defaultWorkers(List.of(gz), 0, false, 1));
-    assertEquals(2, FileIngest.defaultWorkers(List.of(files.get(1)), 0, false, 2), "zstd inflates fast");
-    assertEquals(2, FileIngest.defaultWorkers(List.of(files.get(2)), 0, false, 2), "plain");
-    assertEquals(2, FileIngest.defaultWorkers(List.of(gz, files.get(2)), 0, false, 2), "not all of it gzip");
-    assertEquals(2, FileIngest.defaultWorkers(List.of(gz, gz), 0, false, 2), "two gzip inputs: two readers inflate");
-    assertEquals(1, FileIngest.defaultWorkers(List.of(gz, gz), 0, true, 2), "... but one with a checkpoint");
-    assertEquals(2, FileIngest.defaultWorkers(List.of("-"), 0, false, 2), "stdin: not known");
-    assertEquals(2, FileIngest.defaultWorkers(List.of(dir.resolve("missing.gz").toString()), 0, false, 2), "the job reports it");
+    assertEquals(1, defaultWorkers(List.of(gz), 0, false, 2), "a gzip of one member: its inflater needs a core");
+    assertEquals(7, defaultWorkers(List.of(gz), 0, false, 8));
+    assertEquals(1, defaultWorkers(List.of(gz), 0, false, 1));
+    assertEquals(2, defaultWorkers(List.of(files.get(1)), 0, false, 2), "zstd inflates fast");
+    assertEquals(2, defaultWorkers(List.of(files.get(2)), 0, false, 2), "plain");
+    assertEquals(2, defaultWorkers(List.of(gz, files.get(2)), 0, false, 2), "not all of it gzip");
+    assertEquals(2, defaultWorkers(List.of(gz, gz), 0, false, 2), "two gzip inputs: two readers inflate");
+    assertEquals(1, defaultWorkers(List.of(gz, gz), 0, true, 2), "... but one with a checkpoint");
+    assertEquals(2, defaultWorkers(List.of("-"), 0, false, 2), "stdin: not known");
+    assertEquals(2, defaultWorkers(List.of(dir.resolve("missing.gz").toString()), 0, false, 2), "the job reports it");
     Inputs.parallelGzipSegmentBytes = 1 << 10;
     String members = members(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_000L, 3_000, 10, 50, 63, 512, 5)), 4 << 10).toString();
-    assertEquals(2, FileIngest.defaultWorkers(List.of(members), 0, false, 2), "many members: inflated side by side");
-    assertEquals(1, FileIngest.defaultWorkers(List.of(members), 1, false, 2), "... unless --read-threads 1");
+    assertEquals(2, defaultWorkers(List.of(members), 0, false, 2), "many members: inflated side by side");
+    assertEquals(1, defaultWorkers(List.of(members), 1, false, 2), "... unless --read-threads 1");
+  }
+
+  /** Workers by default for these inputs, with room in the heap for every reader. */
+  private static int defaultWorkers(List<String> inputs, int readThreadsAsked, boolean checkpointing, int cores) {
+    return FileIngest.plan(inputs, readThreadsAsked, 0, checkpointing, cores, 1 << 20, 512L << 20).workers();
+  }
+
+  @Test
+  void readersTheHeapCannotHoldAreDroppedBeforeInflatersAndWorkersAreDecided() throws Exception {
+    List<String> files = split(GeneratedFrames.lines(GeneratedFrames.withFaults(1_700_000_000L, 600, 10, 50, 67, 512, 5)), 3);
+    List<String> twoGzip = List.of(files.get(0), files.get(0)); // gzip of one member each
+    int frameLimit = 4 << 20;
+    long chunk = LineChunker.chunkCapacity(frameLimit);
+    // room for the workers' six chunks and a second reader's two
+    FileIngest.Plan roomy = FileIngest.plan(twoGzip, 0, 0, false, 2, frameLimit, 8 * 8 * chunk);
+    assertEquals(new FileIngest.Plan(2, 1, 2, 8), roomy);
+    // room for the workers' chunks only: one reader, which then inflates a multi-member gzip on
+    // two threads, and one thread inflates all of these, so it keeps a core: one worker
+    FileIngest.Plan tight = FileIngest.plan(twoGzip, 0, 0, false, 2, frameLimit, 8 * 6 * chunk);
+    assertEquals(new FileIngest.Plan(1, 2, 1, 4), tight);
+    assertEquals(new FileIngest.Plan(1, 2, 2, 6), FileIngest.plan(twoGzip, 0, 2, false, 2, frameLimit, 8 * 6 * chunk),
+        "workers as asked");
   }
 
   @Test
@@ -293,7 +316,7 @@ class ReadThreadsTest {
       Job job = new Job(JobConfig.builder().counter(CounterSpec.exact()).statsInterval(Duration.ZERO)
           .files(List.of(input), 0).build(), new Captured().streams(), new EngineHarness.ManualClock());
       assertEquals(0, assertTimeoutPreemptively(Duration.ofSeconds(60), job::run));
-      assertEquals(FileIngest.defaultWorkers(List.of(input), 0, false, cores), job.workers().size(), input);
+      assertEquals(defaultWorkers(List.of(input), 0, false, cores), job.workers().size(), input);
     }
   }
 
