@@ -43,7 +43,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Runs the command line on the given streams; returns the exit status. */
   public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
-    SketchMemory.load(); // before any thread starts: see there
+    try {
+      SketchMemory.load(); // before any thread starts: see there
+    } catch (LinkageError e) {
+      // a broken class path: commands without hll sketches still run, and hll reports it where it needs them
+    }
     Job.Streams io = new Job.Streams(in, out, err);
     CommandLine cl = new CommandLine(new Main(io));
     cl.addSubcommand("count", new CountCommand(io));

@@ -152,6 +152,7 @@ final class ResultJson {
     if (problem != null) {
       throw new Foreign(Foreign.BAD_SKETCH, "\"sketch\" is not a DataSketches HLL image: " + problem);
     }
+    uniqcount.count.SketchMemory.load();
     try {
       org.apache.datasketches.hll.HllSketch.heapify(bytes);
     } catch (RuntimeException e) {

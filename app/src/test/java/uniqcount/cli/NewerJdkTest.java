@@ -73,8 +73,11 @@ class NewerJdkTest {
 
   /** Runs the program on {@code java} with the launcher's options for it; returns its stdout and stderr. */
   private String runOn(Path java, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx512m", "--add-modules=jdk.incubator.vector",
-        "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"), "uniqcount.cli.Main"));
+    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx512m", "--add-modules=jdk.incubator.vector"));
+    if (feature(java) >= 23) {
+      cmd.add("--sun-misc-unsafe-memory-access=allow"); // as the launcher does: JDK 24+ warns otherwise
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "uniqcount.cli.Main"));
     cmd.addAll(List.of(args));
     Path log = dir.resolve("child.log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -96,23 +99,28 @@ class NewerJdkTest {
     if (!Files.isDirectory(jvms)) {
       return null;
     }
-    Pattern version = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)");
     Path best = null;
     int bestFeature = 21;
     try (Stream<Path> homes = Files.list(jvms)) {
       for (Path home : (Iterable<Path>) homes.sorted()::iterator) {
-        Path release = home.resolve("release");
         Path java = home.resolve("bin/java");
-        if (!Files.isRegularFile(release) || !Files.isExecutable(java)) {
-          continue;
-        }
-        Matcher m = version.matcher(Files.readString(release));
-        if (m.find() && Integer.parseInt(m.group(1)) > bestFeature) {
-          bestFeature = Integer.parseInt(m.group(1));
+        int feature = Files.isExecutable(java) ? feature(java) : -1;
+        if (feature > bestFeature) {
+          bestFeature = feature;
           best = java;
         }
       }
     }
     return best;
+  }
+
+  /** The feature version of the JDK that {@code java} belongs to, from its release file; -1 if not known. */
+  private static int feature(Path java) throws IOException {
+    Path release = java.getParent().getParent().resolve("release");
+    if (!Files.isRegularFile(release)) {
+      return -1;
+    }
+    Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 }
