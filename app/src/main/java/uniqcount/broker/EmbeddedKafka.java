@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,16 +30,35 @@ import uniqcount.UserException;
  * {@code kafka.Kafka} on two free loopback ports, wait until an admin client gets the cluster id.
  * Stop: SIGTERM (a clean shutdown; a SIGKILLed broker makes the next start wait for its old
  * registration), then the data directory is deleted.
+ *
+ * <p>Signals: the broker does not get the terminal's (see {@link #detached}); this process stops
+ * it, in {@link #close()}, or, when the JVM exits without that (Ctrl-C, SIGTERM), in a shutdown
+ * hook once the owner has had the grace given at the start to close it in order.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+  /** {@code setsid} (util-linux), or null where there is none. */
+  private static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Paths::get)
+      .filter(Files::isExecutable).findFirst().orElse(null);
+
   private Process process;
   private final Path dir;
   private final String bootstrapServers;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final Thread stopAtExit;
 
-  private EmbeddedKafka(Process process, Path dir, String bootstrapServers) {
+  private EmbeddedKafka(Process process, Path dir, String bootstrapServers, Duration grace) {
     this.process = process;
     this.dir = dir;
     this.bootstrapServers = bootstrapServers;
+    this.stopAtExit = new Thread(() -> {
+      try {
+        closed.await(grace.toMillis(), TimeUnit.MILLISECONDS); // the owner's own hook may be stopping its clients
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      close();
+    }, "uniqcount-broker-stop");
+    Runtime.getRuntime().addShutdownHook(stopAtExit);
   }
 
   /** Where the broker jars are. */
@@ -57,8 +78,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     return lib;
   }
 
-  /** Starts a broker with its data in a new temporary directory; returns once it answers. */
+  /**
+   * Starts a broker with its data in a new temporary directory; returns once it answers. If the
+   * JVM exits before {@link #close()}, the broker is stopped at once.
+   */
   public static EmbeddedKafka start() throws IOException, InterruptedException {
+    return start(Duration.ZERO);
+  }
+
+  /**
+   * As {@link #start()}; {@code grace}: if the JVM exits before {@link #close()}, how long the
+   * owner's own shutdown has to stop its clients and close the broker before it is stopped anyway.
+   */
+  public static EmbeddedKafka start(Duration grace) throws IOException, InterruptedException {
     Path lib = brokerLib();
     Path dir = Files.createTempDirectory("uniqcount-kafka-");
     int port = freePort();
@@ -91,7 +123,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       format.destroyForcibly();
       throw UserException.failure("cannot format Kafka storage: " + tail(dir.resolve("format.log")));
     }
-    EmbeddedKafka kafka = new EmbeddedKafka(launch(dir), dir, "127.0.0.1:" + port);
+    EmbeddedKafka kafka = new EmbeddedKafka(launch(dir), dir, "127.0.0.1:" + port, grace);
     try {
       kafka.awaitReady(Duration.ofSeconds(60));
     } catch (IOException | RuntimeException e) {
@@ -106,9 +138,29 @@ public final class EmbeddedKafka implements AutoCloseable {
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = brokerLib() + File.separator + "*";
     ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile());
-    return new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
-        "kafka.Kafka", dir.resolve("server.properties").toString())
+    return new ProcessBuilder(detached(List.of(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", classpath,
+        "kafka.Kafka", dir.resolve("server.properties").toString()), SETSID))
         .redirectErrorStream(true).redirectOutput(log).start();
+  }
+
+  /**
+   * {@code command} out of reach of the terminal's signals: only this process stops the broker
+   * ({@link #close()}). A Ctrl-C goes to the whole foreground process group; a broker that stopped
+   * on it at the same time as the program using it left that program's Kafka clients failing (the
+   * demo printed "The producer closed forcefully" after waiting ~15 s) instead of stopping cleanly.
+   * With {@code setsid}, the broker runs in a session of its own (no Ctrl-C, Ctrl-\, hang-up or
+   * signal to the group reaches it); without it, through {@code /bin/sh}, it ignores SIGINT, which
+   * the JVM then leaves ignored. The process started is still the broker itself: both exec it.
+   */
+  static List<String> detached(List<String> command, Path setsid) {
+    List<String> cmd = new ArrayList<>();
+    if (setsid != null) {
+      cmd.add(setsid.toString());
+    } else if (Files.isExecutable(Paths.get("/bin/sh"))) {
+      cmd.addAll(List.of("/bin/sh", "-c", "trap '' INT; exec \"$0\" \"$@\""));
+    }
+    cmd.addAll(command);
+    return cmd;
   }
 
   /**
@@ -185,9 +237,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
-  /** Stops the broker (SIGTERM, then SIGKILL after 30 s) and deletes its data. */
+  /** The broker's process id. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** Stops the broker (SIGTERM, then SIGKILL after 30 s) and deletes its data; again: nothing. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed.getCount() == 0) {
+      return;
+    }
+    if (Thread.currentThread() != stopAtExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopAtExit);
+      } catch (IllegalStateException e) {
+        // the JVM is exiting: the hook waits for this close
+      }
+    }
     process.destroy();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -202,5 +269,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (IOException e) {
       // a temporary directory: leave it
     }
+    closed.countDown();
   }
 }

@@ -110,7 +110,7 @@ final class BenchCommand implements Callable<Integer> {
     Path file;
     boolean generated = input == null;
     if (generated) {
-      file = Files.createTempFile("uniqcount-bench-", ".jsonl");
+      file = keep ? Files.createTempFile("uniqcount-bench-", ".jsonl") : temporary(".jsonl");
       io.err().printf(Locale.ROOT, "bench: generating %,d frames to %s%n", frames, file);
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
         new FrameGenerator(benchData(frames)).writeAll(out);
@@ -286,9 +286,19 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * A new temporary file, deleted when the JVM exits if it was not before: a bench stopped by
+   * Ctrl-C left its 2 GB of frames in the temporary directory.
+   */
+  private static Path temporary(String suffix) throws IOException {
+    Path p = Files.createTempFile("uniqcount-bench-", suffix);
+    p.toFile().deleteOnExit();
+    return p;
+  }
+
   /** A compressed copy of {@code file} in a temporary file. */
   private Path compress(Path file, String suffix, Compressor compressor) throws IOException {
-    Path to = Files.createTempFile("uniqcount-bench-", suffix);
+    Path to = temporary(suffix);
     long t0 = System.nanoTime();
     try (InputStream in = Files.newInputStream(file); OutputStream out = compressor.wrap(Files.newOutputStream(to))) {
       in.transferTo(out);
@@ -353,19 +363,8 @@ final class BenchCommand implements Callable<Integer> {
    * timed from start to exit; count's idle wait before it exits is taken off its time.
    */
   private void fromKafka(Path file) throws IOException, InterruptedException {
-    try (EmbeddedKafka broker = EmbeddedKafka.start()) {
-      // Ctrl-C or kill: the broker (a child process) goes too, instead of running on orphaned
-      Thread stopBroker = new Thread(broker::close, "uniqcount-bench-broker-stop");
-      Runtime.getRuntime().addShutdownHook(stopBroker);
-      try {
-        fromKafka(broker, file);
-      } finally {
-        try {
-          Runtime.getRuntime().removeShutdownHook(stopBroker);
-        } catch (IllegalStateException e) {
-          // shutting down: the hook stops the broker
-        }
-      }
+    try (EmbeddedKafka broker = EmbeddedKafka.start()) { // Ctrl-C or kill: it stops the broker at once
+      fromKafka(broker, file);
     }
   }
 
@@ -448,7 +447,7 @@ final class BenchCommand implements Callable<Integer> {
       cmd.addAll(List.of(Main.class.getName(), "count", "--bootstrap-servers", servers, "--topic", topic,
           "--group", group, "--exit-on-idle", idle, "--threads", "1", "--counter", counter, "--stats-interval", "0",
           "--output-topic", group + "-results"));
-      Path err = Files.createTempFile("uniqcount-bench-", ".err");
+      Path err = temporary(".err");
       errs.add(err);
       running.add(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start());
     }
@@ -481,7 +480,7 @@ final class BenchCommand implements Callable<Integer> {
   private double timeChild(List<String> cmd) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    Path err = Files.createTempFile("uniqcount-bench-", ".err");
+    Path err = temporary(".err");
     pb.redirectError(err.toFile());
     long t0 = System.nanoTime();
     Process p = pb.start();

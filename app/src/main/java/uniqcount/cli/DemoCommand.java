@@ -36,6 +36,8 @@ import uniqcount.window.Clock;
 final class DemoCommand implements Callable<Integer> {
   private static final String FRAMES = "frames";
   private static final String RESULTS = "results";
+  /** How long a Ctrl-C waits for the demo to stop in order (the count finishing, the broker closed). */
+  private static final long STOP_WAIT_MS = 30_000;
 
   private final Job.Streams io;
 
@@ -79,7 +81,7 @@ final class DemoCommand implements Callable<Integer> {
       stop.set(true);
       main.interrupt();
       try {
-        done.await(30_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        done.await(STOP_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -101,7 +103,8 @@ final class DemoCommand implements Callable<Integer> {
 
   private void runWithBroker(java.util.concurrent.atomic.AtomicBoolean stop, Duration runFor, CounterSpec spec)
       throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+    // on Ctrl-C the shutdown hook above stops the demo in order, then this closes the broker
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(Duration.ofMillis(STOP_WAIT_MS + 5_000))) {
       KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers(), null, List.of());
       try (KafkaAdmin admin = new KafkaAdmin(settings, Duration.ofSeconds(15))) {
         admin.createIfMissing(FRAMES, partitions, Map.of("compression.type", "producer"));

@@ -13,13 +13,25 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uniqcount.broker.TerminalSignal;
 
-/** {@code uniqcount demo} starts the live page on the results topic and prints its URL once. */
+/**
+ * {@code uniqcount demo} starts the live page on the results topic and prints its URL once, and
+ * stops cleanly on Ctrl-C.
+ */
 class DemoPageTest {
+  @TempDir Path dir;
+
   @Test
   void theDemoPrintsTheUrlOfALivePageShowingItsResults() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -58,5 +70,55 @@ class DemoPageTest {
     String e = err.toString(StandardCharsets.UTF_8);
     assertEquals(e.indexOf("live page at"), e.lastIndexOf("live page at"), "printed once: " + e);
     assertTrue(out.toString(StandardCharsets.UTF_8).contains("live page: " + page), "in the table's header too");
+  }
+
+  /**
+   * A Ctrl-C at a terminal signals the whole foreground process group. The embedded broker was in
+   * it, so it stopped at the same time as the demo, whose clients then failed ("The producer closed
+   * forcefully", after ~15 s) instead of the demo stopping cleanly. Here the demo runs in a process
+   * group of its own (setsid), and the whole group gets SIGINT, as from a terminal.
+   */
+  @Test
+  void ctrlCStopsTheDemoAndThenItsBrokerCleanly() throws Exception {
+    Path setsid = Paths.get("/usr/bin/setsid");
+    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the demo a process group of its own");
+    Path log = dir.resolve("demo.log");
+    Process demo = new ProcessBuilder(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
+        "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"), "-cp", System.getProperty("java.class.path"),
+        "uniqcount.cli.Main", "demo", "--rate", "200", "--users", "300", "--partitions", "1", "--http-port", "0")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      Pattern records = Pattern.compile("\\n([1-9]\\d*) result records so far");
+      while (!records.matcher(Files.readString(log)).find() && demo.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      String running = Files.readString(log);
+      assertTrue(records.matcher(running).find(), "the demo counts: " + running);
+      Matcher broker = Pattern.compile("Kafka 127\\.0\\.0\\.1:(\\d+) ").matcher(running);
+      assertTrue(broker.find(), running);
+
+      TerminalSignal.ctrlC(demo);
+      assertTrue(demo.waitFor(60, TimeUnit.SECONDS), "the demo stops: " + Files.readString(log));
+      String all = Files.readString(log);
+      String stopping = all.substring(all.lastIndexOf("uniqcount demo: stopping ..."));
+      assertTrue(stopping.contains("uniqcount demo: stopped; the broker is shut down and its data deleted"), stopping);
+      assertTrue(!stopping.contains("failed"), stopping);
+      assertTrue(demo.exitValue() == 130 || demo.exitValue() == 143, "128 + the signal, as for any program stopped by one: "
+          + demo.exitValue());
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(broker.group(1))), 2000);
+        throw new AssertionError("the broker still listens after the demo ended");
+      } catch (java.net.ConnectException e) {
+        // stopped with the demo
+      }
+    } finally {
+      if (demo.isAlive()) {
+        demo.destroy(); // SIGTERM: its shutdown hook stops the broker
+        if (!demo.waitFor(40, TimeUnit.SECONDS)) {
+          demo.destroyForcibly();
+        }
+      }
+    }
   }
 }

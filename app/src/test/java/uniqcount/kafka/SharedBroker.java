@@ -11,9 +11,7 @@ public final class SharedBroker {
   /** The broker's bootstrap servers. */
   public static synchronized String bootstrapServers() throws Exception {
     if (broker == null) {
-      broker = EmbeddedKafka.start();
-      EmbeddedKafka b = broker;
-      Runtime.getRuntime().addShutdownHook(new Thread(b::close, "test-broker-stop"));
+      broker = EmbeddedKafka.start(); // stopped by its own shutdown hook when the JVM exits
     }
     return broker.bootstrapServers();
   }
