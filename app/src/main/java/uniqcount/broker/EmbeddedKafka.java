@@ -40,7 +40,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Paths::get)
       .filter(Files::isExecutable).findFirst().orElse(null);
 
-  private Process process;
+  private volatile Process process;
   private final Path dir;
   private final String bootstrapServers;
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -58,7 +58,14 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       close();
     }, "uniqcount-broker-stop");
-    Runtime.getRuntime().addShutdownHook(stopAtExit);
+    try {
+      Runtime.getRuntime().addShutdownHook(stopAtExit);
+    } catch (IllegalStateException e) { // the JVM began to exit while the broker was launched
+      closed.countDown();
+      process.destroy();
+      delete(dir);
+      throw e;
+    }
   }
 
   /** Where the broker jars are. */
@@ -126,7 +133,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     EmbeddedKafka kafka = new EmbeddedKafka(launch(dir), dir, "127.0.0.1:" + port, grace);
     try {
       kafka.awaitReady(Duration.ofSeconds(60));
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | InterruptedException | RuntimeException e) { // interrupted: Ctrl-C while it starts
       kafka.close();
       throw e;
     }
@@ -167,7 +174,10 @@ public final class EmbeddedKafka implements AutoCloseable {
    * Stops the broker cleanly (SIGTERM) and starts it again on the same ports and data, as an
    * operator's rolling restart would; returns once it answers. For tests of what clients live through.
    */
-  public void restart(Duration down) throws IOException, InterruptedException {
+  public synchronized void restart(Duration down) throws IOException, InterruptedException {
+    if (closed.getCount() == 0) {
+      throw new IllegalStateException("the broker was closed");
+    }
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -264,11 +274,15 @@ public final class EmbeddedKafka implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+    delete(dir);
+    closed.countDown();
+  }
+
+  private static void delete(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // a temporary directory: leave it
     }
-    closed.countDown();
   }
 }

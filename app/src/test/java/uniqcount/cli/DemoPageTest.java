@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -101,6 +102,7 @@ class DemoPageTest {
       TerminalSignal.ctrlC(demo);
       assertTrue(demo.waitFor(60, TimeUnit.SECONDS), "the demo stops: " + Files.readString(log));
       String all = Files.readString(log);
+      assertTrue(all.contains("uniqcount demo: stopping ..."), all);
       String stopping = all.substring(all.lastIndexOf("uniqcount demo: stopping ..."));
       assertTrue(stopping.contains("uniqcount demo: stopped; the broker is shut down and its data deleted"), stopping);
       assertTrue(!stopping.contains("failed"), stopping);
@@ -116,9 +118,45 @@ class DemoPageTest {
       if (demo.isAlive()) {
         demo.destroy(); // SIGTERM: its shutdown hook stops the broker
         if (!demo.waitFor(40, TimeUnit.SECONDS)) {
+          demo.descendants().forEach(ProcessHandle::destroyForcibly); // the broker, in a session of its own
           demo.destroyForcibly();
         }
       }
     }
+  }
+
+  /** A Ctrl-C while the broker is starting ends the demo at once, and the broker with it. */
+  @Test
+  void ctrlCWhileTheBrokerStartsEndsTheDemoAndTheBroker() throws Exception {
+    Path setsid = Paths.get("/usr/bin/setsid");
+    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the demo a process group of its own");
+    Path tmp = Files.createDirectory(dir.resolve("tmp")); // the broker's data directory, on its command line
+    Path log = dir.resolve("demo.log");
+    Process demo = new ProcessBuilder(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
+        "-Djava.io.tmpdir=" + tmp, "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"),
+        "-cp", System.getProperty("java.class.path"), "uniqcount.cli.Main", "demo", "--http-port", "0")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (brokers(tmp).isEmpty() && demo.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(!brokers(tmp).isEmpty(), "the broker starts: " + Files.readString(log));
+      assertTrue(!Files.readString(log).contains("live page at"), "still starting: " + Files.readString(log));
+      TerminalSignal.ctrlC(demo);
+      // the broker's shutdown hook waits its grace (35 s) only for a demo that is stopping in order
+      assertTrue(demo.waitFor(25, TimeUnit.SECONDS), "the demo ends: " + Files.readString(log));
+      assertEquals(List.of(), brokers(tmp), "no broker left running");
+    } finally {
+      brokers(tmp).forEach(ProcessHandle::destroyForcibly);
+      demo.destroyForcibly();
+    }
+  }
+
+  /** The broker processes whose data is under {@code tmp}. */
+  private static List<ProcessHandle> brokers(Path tmp) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.contains("kafka.Kafka") && c.contains(tmp.toString())).orElse(false))
+        .toList();
   }
 }
