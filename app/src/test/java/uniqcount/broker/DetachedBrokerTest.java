@@ -29,12 +29,8 @@ class DetachedBrokerTest {
 
   @Test
   void aProgramStoppedByCtrlCTakesItsBrokerAlong() throws Exception {
-    Path setsid = Paths.get("/usr/bin/setsid");
-    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the program a process group of its own");
     Path log = dir.resolve("holder.log");
-    Process holder = new ProcessBuilder(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
-        "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"), "-cp", System.getProperty("java.class.path"),
-        BrokerHolder.class.getName()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process holder = TerminalSignal.startLeader(log, List.of(), BrokerHolder.class.getName());
     Optional<ProcessHandle> broker = Optional.empty();
     try {
       Matcher m = Pattern.compile("broker (\\d+) (\\d+)").matcher("");

@@ -2,14 +2,35 @@ package uniqcount.broker;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 
 /**
- * What a terminal sends its foreground process group on Ctrl-C, sent to the group a process leads
- * (started through {@code setsid}).
+ * A child JVM run as from a terminal: leading a process group of its own (started through
+ * {@code setsid}), which gets what a terminal sends its foreground group on Ctrl-C.
  */
 public final class TerminalSignal {
   private TerminalSignal() {
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} in a JVM on this test's class path and broker jars,
+   * with {@code jvmOptions}, leading a process group of its own; its stdout and stderr go to {@code
+   * log}. The test is skipped where there is no {@code setsid}.
+   */
+  public static Process startLeader(Path log, List<String> jvmOptions, String mainClass, String... args)
+      throws IOException {
+    Path setsid = Paths.get("/usr/bin/setsid");
+    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the program a process group of its own");
+    List<String> cmd = new ArrayList<>(List.of(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
+        "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"), "-cp", System.getProperty("java.class.path")));
+    cmd.addAll(jvmOptions);
+    cmd.add(mainClass);
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /**

@@ -15,13 +15,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import uniqcount.broker.TerminalSignal;
@@ -81,13 +79,9 @@ class DemoPageTest {
    */
   @Test
   void ctrlCStopsTheDemoAndThenItsBrokerCleanly() throws Exception {
-    Path setsid = Paths.get("/usr/bin/setsid");
-    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the demo a process group of its own");
     Path log = dir.resolve("demo.log");
-    Process demo = new ProcessBuilder(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
-        "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"), "-cp", System.getProperty("java.class.path"),
-        "uniqcount.cli.Main", "demo", "--rate", "200", "--users", "300", "--partitions", "1", "--http-port", "0")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process demo = TerminalSignal.startLeader(log, List.of(), Main.class.getName(),
+        "demo", "--rate", "200", "--users", "300", "--partitions", "1", "--http-port", "0");
     try {
       long deadline = System.nanoTime() + 120_000_000_000L;
       Pattern records = Pattern.compile("\\n([1-9]\\d*) result records so far");
@@ -128,14 +122,10 @@ class DemoPageTest {
   /** A Ctrl-C while the broker is starting ends the demo at once, and the broker with it. */
   @Test
   void ctrlCWhileTheBrokerStartsEndsTheDemoAndTheBroker() throws Exception {
-    Path setsid = Paths.get("/usr/bin/setsid");
-    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the demo a process group of its own");
     Path tmp = Files.createDirectory(dir.resolve("tmp")); // the broker's data directory, on its command line
     Path log = dir.resolve("demo.log");
-    Process demo = new ProcessBuilder(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
-        "-Djava.io.tmpdir=" + tmp, "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"),
-        "-cp", System.getProperty("java.class.path"), "uniqcount.cli.Main", "demo", "--http-port", "0")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process demo = TerminalSignal.startLeader(log, List.of("-Djava.io.tmpdir=" + tmp), Main.class.getName(),
+        "demo", "--http-port", "0");
     try {
       long deadline = System.nanoTime() + 60_000_000_000L;
       while (brokers(tmp).isEmpty() && demo.isAlive() && System.nanoTime() < deadline) {
