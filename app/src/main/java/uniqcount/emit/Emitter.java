@@ -176,7 +176,9 @@ public final class Emitter {
     long now = clock.nanoTime();
     List<? extends Contributor> partitions = contributors.get();
     this.partitions = partitions;
-    if (rolling != null) {
+    if (rolling != null && complete.getAsBoolean()) {
+      // from the first minute with frames of every partition: one that has not reported yet may
+      // hold earlier minutes than those that did (the watermark waits for it too)
       rolling.start(v -> forEachWindow(List.of(), v));
     }
     if (!end) {

@@ -168,4 +168,71 @@ class RollingTest {
       assertEquals(1, published.get(0).uniques(), "without the late frame's uid");
     }
   }
+
+  /**
+   * The merge over Kafka partitions knows a partition's windows only once it reported. Rolling
+   * windows start at the end of the first minute with frames of every partition, not of those
+   * that reported first: on a loaded machine the first round saw only the partition whose frames
+   * began a minute later, and the first rolling windows never went out (KafkaCountTest found 240
+   * of 242).
+   */
+  @Test
+  void rollingWindowsStartAtTheFirstMinuteOfEveryPartitionNotOfTheFirstToReport() {
+    EnumSet<Granularity> granularities = EnumSet.of(Granularity.MINUTE, Granularity.HOUR);
+    Map<Granularity, Long> horizons = new EnumMap<>(Granularity.class);
+    horizons.put(Granularity.MINUTE, 600L);
+    Rolling rolling = Rolling.of(List.of(Duration.ofMinutes(10)));
+    EventTimePolicy policy = new EventTimePolicy(5, horizons, 3600, 16, 30_000_000_000L, granularities)
+        .withRetention(rolling.retention());
+    ZoneCalendar calendar = new ZoneCalendar(ZoneId.of("UTC"));
+    CounterSpec spec = CounterSpec.exact();
+    long t = 1_600_002_000L; // a whole hour
+    Source early = new Source(new Windows(granularities, calendar, spec, policy));
+    Source late = new Source(new Windows(granularities, calendar, spec, policy));
+    FrameBuffer f = new FrameBuffer(200);
+    for (long s = t + 60; s < t + 1200; s += 10) {
+      f.add(s, s, s);
+    }
+    late.windows.count(f); // its frames begin a minute after the other partition's
+    late.watermarkSec = t + 1200;
+    List<Source> known = new ArrayList<>(List.of(late));
+    boolean[] complete = {false};
+    Clock clock = new Clock() {
+      @Override
+      public long nanoTime() {
+        return 0;
+      }
+
+      @Override
+      public long epochSecond() {
+        return t + 1200;
+      }
+    };
+    Emitter emitter = new Emitter(() -> known, () -> complete[0], new Windows(granularities, calendar, spec, policy),
+        policy, spec, clock, false, 1).withRolling(rolling, calendar, false);
+    List<ResultRecord> published = new ArrayList<>(emitter.tick()); // one partition has not reported yet
+
+    FrameBuffer g = new FrameBuffer(200);
+    for (long s = t; s < t + 1200; s += 10) {
+      g.add(s, 100_000 + s, s);
+    }
+    early.windows.count(g);
+    early.watermarkSec = t + 1200;
+    known.add(early);
+    complete[0] = true;
+    for (int i = 0; i < 5; i++) {
+      published.addAll(emitter.tick());
+    }
+    List<Long> ends = new ArrayList<>();
+    for (ResultRecord r : published) {
+      if (r.window().equals("rolling-10m")) {
+        ends.add(r.endSec());
+      }
+    }
+    assertTrue(!ends.isEmpty(), "rolling windows published: " + published);
+    assertEquals(t + 60, ends.get(0), "from the end of the first minute with frames: " + ends);
+    for (int i = 1; i < ends.size(); i++) {
+      assertEquals(ends.get(i - 1) + 60, ends.get(i), "one per minute: " + ends);
+    }
+  }
 }
