@@ -272,9 +272,9 @@ class KafkaCountTest {
         "--from", between.toString(), "--counter", "exact", "--exit-on-idle", "2s", "--windows", "day", "--stats-interval", "0");
     assertEquals(0, r.exit, r.err);
     Map<String, JsonNode> latest = latestFromStdout(r.out);
-    assertEquals(List.of("day/2021-05-02T00:00:00Z"), new ArrayList<>(latest.keySet()));
+    assertEquals(List.of("day/2021-05-02T00:00:00Z"), new ArrayList<>(latest.keySet()), r.err);
     assertEquals(GeneratedFrames.reference(b, linesB).windows.get("day/2021-05-02T00:00:00Z").frames,
-        latest.get("day/2021-05-02T00:00:00Z").get("frames").asLong());
+        latest.get("day/2021-05-02T00:00:00Z").get("frames").asLong(), r.err);
   }
 
   @Test
