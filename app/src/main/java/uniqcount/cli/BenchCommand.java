@@ -112,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
     if (generated) {
       file = keep ? Files.createTempFile("uniqcount-bench-", ".jsonl") : temporary(".jsonl");
       io.err().printf(Locale.ROOT, "bench: generating %,d frames to %s%n", frames, file);
-      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+      try (OutputStream out = new BufferedOutputStream(overwrite(file), 1 << 16)) {
         new FrameGenerator(benchData(frames)).writeAll(out);
       }
     } else {
@@ -296,11 +296,20 @@ final class BenchCommand implements Callable<Integer> {
     return p;
   }
 
+  /**
+   * Writes over a file that exists, never creating it: on Ctrl-C the JVM deletes the temporary
+   * files while this thread still runs, and opening one after that must not make it again (a
+   * bench stopped just after it announced its frames file left it, 1 in 15 times).
+   */
+  private static OutputStream overwrite(Path file) throws IOException {
+    return Files.newOutputStream(file, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
   /** A compressed copy of {@code file} in a temporary file. */
   private Path compress(Path file, String suffix, Compressor compressor) throws IOException {
     Path to = temporary(suffix);
     long t0 = System.nanoTime();
-    try (InputStream in = Files.newInputStream(file); OutputStream out = compressor.wrap(Files.newOutputStream(to))) {
+    try (InputStream in = Files.newInputStream(file); OutputStream out = compressor.wrap(overwrite(to))) {
       in.transferTo(out);
     }
     io.err().printf(Locale.ROOT, "bench: %s: %.1f MB (%.1f s to write)%n", to, Files.size(to) / 1e6,
