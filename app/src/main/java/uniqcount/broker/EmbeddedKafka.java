@@ -37,7 +37,7 @@ import uniqcount.UserException;
  */
 public final class EmbeddedKafka implements AutoCloseable {
   /** {@code setsid} (util-linux), or null where there is none. */
-  private static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Paths::get)
+  static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Paths::get)
       .filter(Files::isExecutable).findFirst().orElse(null);
 
   private volatile Process process;

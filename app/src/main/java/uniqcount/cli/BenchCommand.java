@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -302,7 +303,7 @@ final class BenchCommand implements Callable<Integer> {
    * bench stopped just after it announced its frames file left it, 1 in 15 times).
    */
   private static OutputStream overwrite(Path file) throws IOException {
-    return Files.newOutputStream(file, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+    return Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
   }
 
   /** A compressed copy of {@code file} in a temporary file. */

@@ -23,9 +23,8 @@ public final class TerminalSignal {
    */
   public static Process startLeader(Path log, List<String> jvmOptions, String mainClass, String... args)
       throws IOException {
-    Path setsid = Paths.get("/usr/bin/setsid");
-    Assumptions.assumeTrue(Files.isExecutable(setsid), "no setsid to give the program a process group of its own");
-    List<String> cmd = new ArrayList<>(List.of(setsid.toString(), ProcessHandle.current().info().command().orElse("java"),
+    Assumptions.assumeTrue(EmbeddedKafka.SETSID != null, "no setsid to give the program a process group of its own");
+    List<String> cmd = new ArrayList<>(List.of(EmbeddedKafka.SETSID.toString(), ProcessHandle.current().info().command().orElse("java"),
         "-Duniqcount.broker.lib=" + System.getProperty("uniqcount.broker.lib"), "-cp", System.getProperty("java.class.path")));
     cmd.addAll(jvmOptions);
     cmd.add(mainClass);

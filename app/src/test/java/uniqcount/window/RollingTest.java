@@ -73,6 +73,31 @@ class RollingTest {
     assertTrue(windows > 4 * 1440 * 5, "windows tiled: " + windows);
   }
 
+  /** The granularities of the emitter tests below. */
+  private final EnumSet<Granularity> granularities = EnumSet.of(Granularity.MINUTE, Granularity.HOUR);
+
+  /** Minutes and hours, lateness 5 s, minutes corrected for 10 minutes after (a short horizon to pass). */
+  private EventTimePolicy minutesAndHours() {
+    Map<Granularity, Long> horizons = new EnumMap<>(Granularity.class);
+    horizons.put(Granularity.MINUTE, 600L);
+    return new EventTimePolicy(5, horizons, 3600, 16, 30_000_000_000L, granularities);
+  }
+
+  /** A clock standing still at {@code epochSecond}. */
+  private static Clock standingAt(long epochSecond) {
+    return new Clock() {
+      @Override
+      public long nanoTime() {
+        return 0;
+      }
+
+      @Override
+      public long epochSecond() {
+        return epochSecond;
+      }
+    };
+  }
+
   /** One contributor's windows with frames every minute, to a watermark. */
   private static final class Source implements Contributor {
     final Windows windows;
@@ -112,10 +137,7 @@ class RollingTest {
   @Test
   void aWindowHeldForRollingWindowsIsSealedAtItsHorizon() {
     for (boolean rolled : new boolean[] {false, true}) {
-      EnumSet<Granularity> granularities = EnumSet.of(Granularity.MINUTE, Granularity.HOUR);
-      Map<Granularity, Long> horizons = new EnumMap<>(Granularity.class);
-      horizons.put(Granularity.MINUTE, 600L);
-      EventTimePolicy policy = new EventTimePolicy(5, horizons, 3600, 16, 30_000_000_000L, granularities);
+      EventTimePolicy policy = minutesAndHours();
       Rolling rolling = Rolling.of(List.of(Duration.ofHours(1)));
       if (rolled) {
         policy = policy.withRetention(rolling.retention());
@@ -138,20 +160,9 @@ class RollingTest {
       a.watermarkSec = t + 7200;
       b.watermarkSec = t + 4980;
       b.holds = false; // idle: the global watermark goes on without it
-      Clock clock = new Clock() {
-        @Override
-        public long nanoTime() {
-          return 0;
-        }
-
-        @Override
-        public long epochSecond() {
-          return t + 7200;
-        }
-      };
       List<Source> sources = List.of(a, b);
       Emitter emitter = new Emitter(() -> sources, () -> true, new Windows(granularities, calendar, spec, policy), policy,
-          spec, clock, false, 1);
+          spec, standingAt(t + 7200), false, 1);
       if (rolled) {
         emitter.withRolling(rolling, calendar, false);
       }
@@ -178,12 +189,8 @@ class RollingTest {
    */
   @Test
   void rollingWindowsStartAtTheFirstMinuteOfEveryPartitionNotOfTheFirstToReport() {
-    EnumSet<Granularity> granularities = EnumSet.of(Granularity.MINUTE, Granularity.HOUR);
-    Map<Granularity, Long> horizons = new EnumMap<>(Granularity.class);
-    horizons.put(Granularity.MINUTE, 600L);
     Rolling rolling = Rolling.of(List.of(Duration.ofMinutes(10)));
-    EventTimePolicy policy = new EventTimePolicy(5, horizons, 3600, 16, 30_000_000_000L, granularities)
-        .withRetention(rolling.retention());
+    EventTimePolicy policy = minutesAndHours().withRetention(rolling.retention());
     ZoneCalendar calendar = new ZoneCalendar(ZoneId.of("UTC"));
     CounterSpec spec = CounterSpec.exact();
     long t = 1_600_002_000L; // a whole hour
@@ -197,19 +204,8 @@ class RollingTest {
     late.watermarkSec = t + 1200;
     List<Source> known = new ArrayList<>(List.of(late));
     boolean[] complete = {false};
-    Clock clock = new Clock() {
-      @Override
-      public long nanoTime() {
-        return 0;
-      }
-
-      @Override
-      public long epochSecond() {
-        return t + 1200;
-      }
-    };
     Emitter emitter = new Emitter(() -> known, () -> complete[0], new Windows(granularities, calendar, spec, policy),
-        policy, spec, clock, false, 1).withRolling(rolling, calendar, false);
+        policy, spec, standingAt(t + 1200), false, 1).withRolling(rolling, calendar, false);
     List<ResultRecord> published = new ArrayList<>(emitter.tick()); // one partition has not reported yet
 
     FrameBuffer g = new FrameBuffer(200);
